@@ -1,0 +1,26 @@
+"""Errors the lab raises, each naming the AWS rule and limit it enforces."""
+
+from __future__ import annotations
+
+
+class ConfigurationError(ValueError):
+    """A setting AWS would refuse (the message names the rule, the limit and the value)."""
+
+
+class LabSafetyError(RuntimeError):
+    """The lab refused to talk to something that is not on this machine."""
+
+
+class TooManyRequestsException(Exception):
+    """Lambda's throttle (HTTP 429) for a synchronous call, as the Invoke API raises it."""
+
+    status_code = 429
+
+    def __init__(self, function: str, reason: str, limit: int):
+        self.function = function
+        self.reason = reason
+        self.limit = limit
+        super().__init__(
+            f"Rate Exceeded. ({reason}: {function} is already running {limit} "
+            f"concurrent invocation{'s' if limit != 1 else ''})"
+        )

@@ -1,0 +1,436 @@
+"""EventBridge content matching, shared by Lambda filter criteria and EventBridge rules.
+
+An event pattern is a JSON object that mirrors the shape of the events it selects:
+
+* every key of the pattern must be satisfied (AND across fields);
+* a pattern value that is an object descends into the event's object of that name;
+* a pattern value that is an array lists rules for a leaf, any one of which may
+  match (OR); a rule is a plain JSON value (exact match) or a one-key operator
+  object such as ``{"prefix": "us-"}``;
+* when the event holds an array, a leaf rule matches if any element matches, and a
+  nested pattern matches if any object in the array satisfies the whole sub-pattern
+  (AWS matches arrays of objects; moto's flattening matcher never does);
+* ``{"$or": [p1, p2, ...]}`` matches if any of two or more sub-patterns matches.
+
+Operators: ``prefix``, ``suffix`` (both also as ``{"equals-ignore-case": s}``),
+``equals-ignore-case``, ``wildcard``, ``anything-but`` (value, list, or
+``prefix``/``suffix``/``equals-ignore-case``/``wildcard``), ``numeric``, ``cidr``
+and ``exists``. A field missing from the event matches only ``{"exists": false}``.
+
+Sources: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html,
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html
+and https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html.
+
+>>> matches({"detail": {"state": ["stopped"]}}, {"detail": {"state": "stopped"}})
+True
+>>> matches({"detail": {"items": {"sku": ["X1"]}}},
+...         {"detail": {"items": [{"sku": "X0"}, {"sku": "X1"}]}})
+True
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["InvalidPatternError", "OPERATORS", "matches", "matches_sqs_record", "validate"]
+
+_PREFIX = "Event pattern is not valid: "
+_NUMERIC_OPS = ("<", "<=", "=", ">", ">=")
+_LOWER_OPS = (">", ">=")
+_UPPER_OPS = ("<", "<=")
+_ANYTHING_BUT_OPS = ("prefix", "suffix", "equals-ignore-case", "wildcard")
+
+#: Every operator this matcher knows; anything else is refused by :func:`validate`.
+OPERATORS = (
+    "prefix", "suffix", "equals-ignore-case", "wildcard",
+    "anything-but", "numeric", "cidr", "exists",
+)
+
+
+class InvalidPatternError(ValueError):
+    """A pattern AWS would refuse; the message names the rule that was broken."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(_PREFIX + reason)
+        self.reason = reason
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate(pattern: dict | str) -> dict:
+    """Parse ``pattern`` (a dict or JSON text) and check it; return the dict.
+
+    Raises :class:`InvalidPatternError` for anything EventBridge refuses: bad
+    JSON, a non-object pattern, a leaf that is not an array, an empty array or
+    object, an unknown operator, or an operator given the wrong kind of value.
+    """
+    if isinstance(pattern, (str, bytes)):
+        try:
+            pattern = json.loads(pattern)
+        except json.JSONDecodeError as err:
+            raise InvalidPatternError(f"Invalid JSON: {err.msg}") from None
+    if not isinstance(pattern, dict):
+        raise InvalidPatternError("Filter is not an object")
+    _check_object(pattern, "")
+    return pattern
+
+
+def _check_object(node: dict, path: str) -> None:
+    """Check one pattern object: each key holds an object, a rule list, or ``$or``."""
+    if not node:
+        raise InvalidPatternError(f"Empty objects are not allowed{_at(path)}")
+    for key, value in node.items():
+        where = f"{path}.{key}" if path else key
+        if key == "$or":
+            _check_or(value, where)
+        elif isinstance(value, dict):
+            _check_object(value, where)
+        elif isinstance(value, list):
+            _check_rules(value, where)
+        else:
+            raise InvalidPatternError(f"Match value must be an array{_at(where)}")
+
+
+def _check_or(value: Any, path: str) -> None:
+    """``$or`` needs an array of at least two non-empty pattern objects."""
+    if not isinstance(value, list) or len(value) < 2:
+        raise InvalidPatternError('"$or" requires an array of at least two patterns')
+    for sub in value:
+        if not isinstance(sub, dict):
+            raise InvalidPatternError(f'"$or" elements must be objects{_at(path)}')
+        _check_object(sub, path)
+
+
+def _check_rules(rules: list, path: str) -> None:
+    """A leaf's rule list: non-empty; each entry a JSON scalar or one operator object."""
+    if not rules:
+        raise InvalidPatternError(f"Empty arrays are not allowed{_at(path)}")
+    for rule in rules:
+        if isinstance(rule, dict):
+            _check_operator(rule, path)
+        elif isinstance(rule, list):
+            raise InvalidPatternError(
+                f"Match value must be String, number, true, false, or null{_at(path)}")
+
+
+def _check_operator(rule: dict, path: str) -> None:
+    """An operator object has exactly one known key whose value fits that operator."""
+    if len(rule) != 1:
+        raise InvalidPatternError(f"Only one key allowed in match expression{_at(path)}")
+    op, arg = next(iter(rule.items()))
+    checker = _CHECKERS.get(op)
+    if checker is None:
+        raise InvalidPatternError(f'"{op}" is not a recognized operator{_at(path)}')
+    checker(arg, path)
+
+
+def _at(path: str) -> str:
+    """Suffix naming the pattern field an error refers to."""
+    return f" (at {path})" if path else ""
+
+
+def _is_number(value: Any) -> bool:
+    """JSON number: int or float but not bool (Python's bool is an int)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_string(op: str) -> Callable[[Any, str], None]:
+    """Checker for operators whose value is a single string."""
+    def check(arg: Any, path: str) -> None:
+        if not isinstance(arg, str):
+            raise InvalidPatternError(f'"{op}" requires a string{_at(path)}')
+    return check
+
+
+def _check_affix(op: str) -> Callable[[Any, str], None]:
+    """``prefix``/``suffix``: a string or ``{"equals-ignore-case": string}``."""
+    def check(arg: Any, path: str) -> None:
+        if isinstance(arg, dict) and list(arg) == ["equals-ignore-case"]:
+            arg = arg["equals-ignore-case"]
+        if not isinstance(arg, str):
+            raise InvalidPatternError(
+                f'"{op}" requires a string or {{"equals-ignore-case": string}}{_at(path)}')
+    return check
+
+
+def _check_wildcard(arg: Any, path: str) -> None:
+    """``wildcard``: a string; ``\\`` may escape only ``*`` or ``\\``; no ``**``."""
+    _check_string("wildcard")(arg, path)
+    index = 0
+    while index < len(arg):
+        if arg[index] == "\\":
+            if index + 1 >= len(arg) or arg[index + 1] not in "*\\":
+                raise InvalidPatternError(f"Invalid escape character at pos {index}{_at(path)}")
+            index += 2
+            continue
+        if arg.startswith("**", index):
+            raise InvalidPatternError(
+                f"Consecutive wildcard characters at pos {index}{_at(path)}")
+        index += 1
+
+
+def _check_exists(arg: Any, path: str) -> None:
+    """``exists``: true or false."""
+    if not isinstance(arg, bool):
+        raise InvalidPatternError(f'"exists" requires true or false{_at(path)}')
+
+
+def _check_cidr(arg: Any, path: str) -> None:
+    """``cidr``: an IPv4 or IPv6 network in ``address/length`` form."""
+    try:
+        if not isinstance(arg, str) or "/" not in arg:
+            raise ValueError(arg)
+        ipaddress.ip_network(arg, strict=False)
+    except ValueError:
+        raise InvalidPatternError(
+            f'"cidr" requires an IP prefix like "10.0.0.0/24", got {arg!r}{_at(path)}') from None
+
+
+def _check_numeric(arg: Any, path: str) -> None:
+    """``numeric``: ``[op, n]`` or a range ``[">"|">=", low, "<"|"<=", high]``."""
+    need = ('"numeric" requires [operator, number] or [">"|">=", low, "<"|"<=", high]'
+            + _at(path))
+    if not isinstance(arg, list) or len(arg) not in (2, 4):
+        raise InvalidPatternError(need)
+    ops, nums = arg[0::2], arg[1::2]
+    if any(op not in _NUMERIC_OPS for op in ops) or not all(map(_is_number, nums)):
+        raise InvalidPatternError(need)
+    if len(arg) == 4 and (ops[0] not in _LOWER_OPS or ops[1] not in _UPPER_OPS
+                          or nums[0] >= nums[1]):
+        raise InvalidPatternError(need)
+
+
+def _check_anything_but(arg: Any, path: str) -> None:
+    """``anything-but``: a string/number, a list of only strings or only numbers,
+    or one of ``prefix``/``suffix``/``equals-ignore-case``/``wildcard``."""
+    if isinstance(arg, str) or _is_number(arg):
+        return
+    if isinstance(arg, list):
+        if arg and (all(isinstance(a, str) for a in arg) or all(map(_is_number, arg))):
+            return
+    elif isinstance(arg, dict) and len(arg) == 1 and next(iter(arg)) in _ANYTHING_BUT_OPS:
+        op, inner = next(iter(arg.items()))
+        for value in inner if isinstance(inner, list) and inner else [inner]:
+            (_check_wildcard if op == "wildcard" else _check_string(op))(value, path)
+        return
+    raise InvalidPatternError(
+        '"anything-but" requires a string, a number, a non-empty list of only strings '
+        'or only numbers, or one of {"prefix"|"suffix"|"equals-ignore-case"|"wildcard": '
+        f"string}}{_at(path)}")
+
+
+_CHECKERS: dict[str, Callable[[Any, str], None]] = {
+    "prefix": _check_affix("prefix"),
+    "suffix": _check_affix("suffix"),
+    "equals-ignore-case": _check_string("equals-ignore-case"),
+    "wildcard": _check_wildcard,
+    "anything-but": _check_anything_but,
+    "numeric": _check_numeric,
+    "cidr": _check_cidr,
+    "exists": _check_exists,
+}
+
+
+# ------------------------------------------------------------------ matching
+
+
+def matches(pattern: dict | str, event: dict | str) -> bool:
+    """True if ``event`` satisfies ``pattern``; both may be dicts or JSON text.
+
+    The pattern is validated first, so an invalid one raises
+    :class:`InvalidPatternError` rather than silently matching.
+    """
+    checked = validate(pattern)
+    if isinstance(event, (str, bytes)):
+        event = json.loads(event)
+    if not isinstance(event, dict):
+        raise TypeError("event must be a JSON object")
+    return _match_object(checked, event)
+
+
+def _match_object(pattern: dict, node: dict) -> bool:
+    """Every key of ``pattern`` holds for the event object ``node``."""
+    for key, sub in pattern.items():
+        if key == "$or":
+            ok = any(_match_object(alt, node) for alt in sub)
+        elif isinstance(sub, dict):
+            ok = any(_match_object(sub, child) for child in _objects(node.get(key)))
+        else:
+            ok = _match_leaf(sub, _leaves(node.get(key)) if key in node else [])
+        if not ok:
+            return False
+    return True
+
+
+def _objects(value: Any) -> list[dict]:
+    """Objects a nested pattern can descend into: the object itself, or every object
+    inside an array; ``[{}]`` when there is none, so only ``exists: false`` holds."""
+    found = [value] if isinstance(value, dict) else list(_walk(value, dict))
+    return found or [{}]
+
+
+def _leaves(value: Any) -> list[Any]:
+    """Scalar values of a field: the value itself, or the scalars inside an array.
+    An object is not a leaf, so it yields nothing (operators work on leaves only)."""
+    if isinstance(value, dict):
+        return []
+    if isinstance(value, list):
+        return [v for v in _walk(value, object) if not isinstance(v, (dict, list))]
+    return [value]
+
+
+def _walk(value: Any, kind: type) -> Iterator[Any]:
+    """Yield the elements of (possibly nested) arrays that are instances of ``kind``."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _walk(item, kind)
+    elif isinstance(value, kind):
+        yield value
+
+
+def _match_leaf(rules: list, values: list[Any]) -> bool:
+    """OR over the rules; a field that is absent or holds no scalar has no ``values``."""
+    return any(_match_rule(rule, values) for rule in rules)
+
+
+def _match_rule(rule: Any, values: list[Any]) -> bool:
+    """One rule against a field's values: true if any value satisfies it."""
+    if not isinstance(rule, dict):
+        return any(_equal(rule, v) for v in values)
+    op, arg = next(iter(rule.items()))
+    if op == "exists":
+        return bool(values) == arg
+    test = _TESTS[op]
+    return any(test(arg, v) for v in values)
+
+
+def _equal(expected: Any, value: Any) -> bool:
+    """Exact match: numbers compare by value (5 == 5.0); bool, null and strings
+    only equal their own kind (so ``true`` never equals ``1``)."""
+    if _is_number(expected) and _is_number(value):
+        return expected == value
+    return type(expected) is type(value) and expected == value
+
+
+def _affix(test: Callable[[str, str], bool]) -> Callable[[Any, Any], bool]:
+    """``prefix``/``suffix`` test, with the optional ``equals-ignore-case`` form."""
+    def run(arg: Any, value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        if isinstance(arg, dict):
+            return test(value.lower(), arg["equals-ignore-case"].lower())
+        return test(value, arg)
+    return run
+
+
+def _equals_ignore_case(arg: str, value: Any) -> bool:
+    """String equality regardless of case."""
+    return isinstance(value, str) and value.lower() == arg.lower()
+
+
+def _wildcard(arg: str, value: Any) -> bool:
+    """``*`` matches any run of characters (even none); ``\\*`` and ``\\\\`` are literal."""
+    return isinstance(value, str) and _wildcard_regex(arg).fullmatch(value) is not None
+
+
+def _wildcard_regex(arg: str) -> re.Pattern[str]:
+    """Translate a (validated) wildcard string into an anchored regular expression."""
+    parts = re.findall(r"\\[*\\]|\*|[^*\\]+", arg)
+    body = "".join(".*" if p == "*" else re.escape(p[-1] if p[0] == "\\" else p)
+                   for p in parts)
+    return re.compile(body, re.DOTALL)
+
+
+def _numeric(arg: list, value: Any) -> bool:
+    """All comparisons in ``[op, n, (op, n)]`` hold; only JSON numbers qualify."""
+    if not _is_number(value):
+        return False
+    return all(_COMPARE[op](value, bound) for op, bound in zip(arg[0::2], arg[1::2]))
+
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, "=": lambda a, b: a == b,
+    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}
+
+
+def _cidr(arg: str, value: Any) -> bool:
+    """The value is an IP address (v4 or v6) inside the network ``arg``."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return ipaddress.ip_address(value) in ipaddress.ip_network(arg, strict=False)
+    except ValueError:
+        return False
+
+
+def _anything_but(arg: Any, value: Any) -> bool:
+    """The value is none of the listed values, or fails the nested string test."""
+    if isinstance(arg, dict):
+        op, inner = next(iter(arg.items()))
+        test = _TESTS[op]
+        return not any(test(i, value) for i in (inner if isinstance(inner, list) else [inner]))
+    excluded = arg if isinstance(arg, list) else [arg]
+    return not any(_equal(e, value) for e in excluded)
+
+
+_TESTS: dict[str, Callable[[Any, Any], bool]] = {
+    "prefix": _affix(str.startswith),
+    "suffix": _affix(str.endswith),
+    "equals-ignore-case": _equals_ignore_case,
+    "wildcard": _wildcard,
+    "anything-but": _anything_but,
+    "numeric": _numeric,
+    "cidr": _cidr,
+}
+
+
+# --------------------------------------------------------- Lambda + SQS records
+
+
+def matches_sqs_record(pattern: dict | str, record: dict) -> bool:
+    """Apply a Lambda filter-criteria pattern to one SQS record, as the ESM does.
+
+    The pattern sees the record shape (``body``, ``attributes``,
+    ``messageAttributes``, ...). The ``body`` is a string, so Lambda compares the
+    *format* of the body with the format of the pattern's ``body`` entry
+    (invocation-eventfiltering page, "Filter criteria and message format"):
+
+    ============  ========================  =====================================
+    body          ``body`` in the pattern   result
+    ============  ========================  =====================================
+    JSON object   object (``{"k": [..]}``)  match against the parsed body
+    plain string  rule list (``["x"]``)     match against the raw string
+    either        absent                    only the other keys are filtered
+    JSON object   rule list                 dropped (format mismatch)
+    plain string  object                    dropped (format mismatch)
+    ============  ========================  =====================================
+
+    Here a body counts as JSON only if it parses to a JSON *object*. Lambda's
+    current SQS page says SQS mappings support filtering on ``body`` only; other
+    keys are still evaluated here so the notebook can show the record shape.
+    """
+    checked = validate(pattern)
+    if "body" not in checked:
+        return _match_object(checked, record)
+    parsed = _json_object(record.get("body"))
+    if isinstance(checked["body"], dict) != (parsed is not None):
+        return False
+    subject = record if parsed is None else {**record, "body": parsed}
+    return _match_object(checked, subject)
+
+
+def _json_object(body: Any) -> dict | None:
+    """The body parsed as a JSON object, or None for a plain (non-object) string."""
+    if not isinstance(body, str):
+        return None
+    try:
+        parsed = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None

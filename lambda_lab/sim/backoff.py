@@ -1,0 +1,304 @@
+"""Retry backoff: the five strategies, AWS's documented schedules, and the contention experiment.
+
+Strategies follow "Exponential Backoff And Jitter" (Marc Brooker, AWS Architecture Blog, 2015,
+https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/):
+
+- ``none``: retry at once; ``constant``: always ``base``;
+- ``exponential``: ``min(cap, base * 2**k)``;
+- ``full_jitter``: uniform on ``[0, min(cap, base * 2**k)]``;
+- ``equal_jitter``: half of it fixed, the other half uniform;
+- ``decorrelated_jitter``: ``min(cap, uniform(base, 3 * previous))``, starting from ``base``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from . import params as P
+from ._rng import Seed, make_rng
+
+STRATEGIES = ("none", "constant", "exponential", "full_jitter", "equal_jitter", "decorrelated_jitter")
+JITTERED = ("full_jitter", "equal_jitter", "decorrelated_jitter")
+
+
+def backoff_delays(
+    strategy: str,
+    attempts: int,
+    base_s: float,
+    cap_s: float,
+    clients: int | None = None,
+    seed: Seed = 0,
+) -> np.ndarray:
+    """Sleep before each retry, seconds: shape ``(attempts,)`` or ``(clients, attempts)``.
+
+    Retry ``k`` (0-based) uses ``min(cap_s, base_s * 2**k)`` as its exponential ceiling.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown backoff strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    rng = make_rng(seed)
+    shape = (attempts,) if clients is None else (clients, attempts)
+    expo = np.minimum(cap_s, base_s * 2.0 ** np.arange(attempts))
+    expo = np.broadcast_to(expo, shape)
+    if strategy == "none":
+        return np.zeros(shape)
+    if strategy == "constant":
+        return np.full(shape, float(base_s))
+    if strategy == "exponential":
+        return expo.copy()
+    if strategy == "full_jitter":
+        return rng.uniform(0.0, 1.0, shape) * expo
+    if strategy == "equal_jitter":
+        return expo / 2 + rng.uniform(0.0, 1.0, shape) * expo / 2
+    # decorrelated: each sleep depends on the previous one, so loop over attempts only.
+    out = np.empty(shape)
+    prev = np.full(shape[:-1], float(base_s))
+    for k in range(attempts):
+        prev = np.minimum(cap_s, rng.uniform(base_s, 3.0 * prev))
+        out[..., k] = prev
+    return out
+
+
+def backoff_table(attempts: int = 8, base_s: float = 1.0, cap_s: float = 60.0, seed: Seed = 0) -> pd.DataFrame:
+    """One row per retry, one column per strategy: the sleep in seconds (one client)."""
+    rng = make_rng(seed)
+    data = {s: backoff_delays(s, attempts, base_s, cap_s, seed=rng) for s in STRATEGIES}
+    df = pd.DataFrame(data)
+    df.index = pd.RangeIndex(1, attempts + 1, name="retry")
+    return df
+
+
+# --- AWS's documented schedules -----------------------------------------------------------
+
+def _schedule(delays_s: Iterable[float], phases: Iterable[str]) -> pd.DataFrame:
+    delays = np.asarray(list(delays_s), dtype=float)
+    return pd.DataFrame(
+        {
+            "attempt": np.arange(1, len(delays) + 1),
+            "delay_s": delays,
+            "at_s": np.cumsum(delays),
+            "phase": list(phases),
+        }
+    )
+
+
+def lambda_async_error_schedule(max_retry_attempts: int = P.ASYNC_MAX_RETRY_ATTEMPTS) -> pd.DataFrame:
+    """Lambda async retries on a function error: first attempt at 0, then after ~1 min and ~2 min.
+
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+    """
+    if not 0 <= max_retry_attempts <= P.ASYNC_MAX_RETRY_ATTEMPTS:
+        raise ValueError(f"MaximumRetryAttempts must be 0-{P.ASYNC_MAX_RETRY_ATTEMPTS}, got {max_retry_attempts}")
+    delays = [0.0, *P.ASYNC_ERROR_RETRY_DELAYS_S[:max_retry_attempts]]
+    return _schedule(delays, ["first"] + ["retry"] * max_retry_attempts)
+
+
+def lambda_async_throttle_schedule(
+    max_event_age_s: float = P.ASYNC_MAX_EVENT_AGE_S,
+    base_s: float = P.ASYNC_THROTTLE_BASE_S,
+    cap_s: float = P.ASYNC_THROTTLE_CAP_S,
+) -> pd.DataFrame:
+    """Lambda async retries on throttles (429) and 5xx: 1 s doubling to 5 min, for up to 6 h.
+
+    The interval "increases exponentially from 1 second after the first attempt to a maximum of
+    5 minutes" and retries last "up to 6 hours by default"
+    (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+    AWS does not publish the jitter, so this schedule has none.
+    """
+    if not P.ASYNC_MIN_EVENT_AGE_S <= max_event_age_s <= P.ASYNC_MAX_EVENT_AGE_S:
+        raise ValueError(
+            f"MaximumEventAgeInSeconds must be {P.ASYNC_MIN_EVENT_AGE_S:.0f}-{P.ASYNC_MAX_EVENT_AGE_S:.0f}, got {max_event_age_s}"
+        )
+    delays, at, k = [0.0], 0.0, 0
+    while True:
+        d = min(cap_s, base_s * 2.0**k)
+        if at + d > max_event_age_s:
+            break
+        delays.append(d)
+        at += d
+        k += 1
+    return _schedule(delays, ["first"] + ["retry"] * (len(delays) - 1))
+
+
+def sns_managed_schedule() -> pd.DataFrame:
+    """SNS delivery retries to AWS-managed endpoints (Lambda, SQS): 100,015 attempts over ~23 days.
+
+    Phases: 3 immediate, 2 one second apart, 10 with exponential backoff from 1 s to 20 s,
+    100,000 twenty seconds apart (https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html).
+    The backoff phase is a geometric sequence from 1 s to 20 s; SNS also jitters, which is left out.
+    """
+    growth = (P.SNS_BACKOFF_MAX_S / P.SNS_BACKOFF_MIN_S) ** (1.0 / (P.SNS_BACKOFF - 1))
+    backoff = P.SNS_BACKOFF_MIN_S * growth ** np.arange(P.SNS_BACKOFF)
+    delays = np.concatenate(
+        [
+            np.zeros(P.SNS_IMMEDIATE),
+            np.full(P.SNS_PRE_BACKOFF, P.SNS_PRE_BACKOFF_DELAY_S),
+            backoff,
+            np.full(P.SNS_POST_BACKOFF, P.SNS_POST_BACKOFF_DELAY_S),
+        ]
+    )
+    phases = (
+        ["immediate"] * P.SNS_IMMEDIATE
+        + ["pre-backoff"] * P.SNS_PRE_BACKOFF
+        + ["backoff"] * P.SNS_BACKOFF
+        + ["post-backoff"] * P.SNS_POST_BACKOFF
+    )
+    return _schedule(delays, phases)
+
+
+def eventbridge_cap_s(
+    attempts: int = P.EVENTBRIDGE_MAX_ATTEMPTS, span_s: float = P.EVENTBRIDGE_MAX_AGE_S, base_s: float = 1.0
+) -> float:
+    """The backoff cap that makes ``attempts`` capped-exponential attempts span ``span_s``.
+
+    AWS documents the count (185) and the span (24 h) but not the intervals; this solves for the
+    one free number of a capped exponential schedule so that both documented numbers hold.
+    """
+    retries = attempts - 1
+    lo, hi = base_s, span_s
+    for _ in range(100):
+        cap = (lo + hi) / 2
+        total = np.minimum(cap, base_s * 2.0 ** np.arange(retries)).sum()
+        lo, hi = (cap, hi) if total < span_s else (lo, cap)
+    return (lo + hi) / 2
+
+
+def eventbridge_schedule(jitter: bool = False, seed: Seed = 0) -> pd.DataFrame:
+    """EventBridge target retries: up to 185 attempts within 24 hours, exponential with jitter.
+
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html. The
+    intervals are a reconstruction (see :func:`eventbridge_cap_s`); with ``jitter`` each delay
+    is equal-jittered, and attempts that would fall after 24 h are not made.
+    """
+    cap = eventbridge_cap_s()
+    retries = P.EVENTBRIDGE_MAX_ATTEMPTS - 1
+    if jitter:
+        # Equal jitter keeps the mean near the un-jittered schedule; scale 4/3 so the expected
+        # delay (3/4 of the ceiling) equals the reconstructed delay.
+        ceil = np.minimum(cap, 2.0 ** np.arange(retries)) * 4 / 3
+        d = backoff_delays("equal_jitter", retries, 1.0, 1.0, seed=seed)  # U(0.5, 1)
+        delays = ceil * d
+    else:
+        delays = np.minimum(cap, 2.0 ** np.arange(retries))
+    delays = np.concatenate([[0.0], delays])
+    keep = np.cumsum(delays) <= P.EVENTBRIDGE_MAX_AGE_S + 1e-6
+    delays = delays[keep]
+    return _schedule(delays, ["first"] + ["retry"] * (len(delays) - 1))
+
+
+def schedule_summary(schedule: pd.DataFrame) -> dict:
+    """Attempts and span of a retry schedule (seconds, hours and days)."""
+    span = float(schedule["at_s"].iloc[-1])
+    return {
+        "attempts": int(len(schedule)),
+        "first_retry_s": float(schedule["delay_s"].iloc[1]) if len(schedule) > 1 else float("nan"),
+        "max_delay_s": float(schedule["delay_s"].max()),
+        "span_s": span,
+        "span_h": span / 3600,
+        "span_days": span / 86400,
+    }
+
+
+def aws_schedules() -> pd.DataFrame:
+    """One row per documented AWS retry schedule: attempts, first retry, longest wait, span."""
+    rows = {
+        "Lambda async, function error": lambda_async_error_schedule(),
+        "Lambda async, throttle (429)": lambda_async_throttle_schedule(),
+        "EventBridge target": eventbridge_schedule(),
+        "SNS to Lambda / SQS": sns_managed_schedule(),
+    }
+    out = pd.DataFrame({name: schedule_summary(df) for name, df in rows.items()}).T
+    out["attempts"] = out["attempts"].astype(int)
+    return out[["attempts", "first_retry_s", "max_delay_s", "span_h", "span_days"]]
+
+
+# --- The contention experiment --------------------------------------------------------------
+
+def _sleep_ms(strategy: str, attempt: int, prev_ms: float, base_ms: float, cap_ms: float, r: random.Random) -> float:
+    ceil = min(cap_ms, base_ms * 2.0**attempt)
+    if strategy == "none":
+        return 0.0
+    if strategy == "constant":
+        return base_ms
+    if strategy == "exponential":
+        return ceil
+    if strategy == "full_jitter":
+        return r.uniform(0.0, ceil)
+    if strategy == "equal_jitter":
+        return ceil / 2 + r.uniform(0.0, ceil / 2)
+    if strategy == "decorrelated_jitter":
+        return min(cap_ms, r.uniform(base_ms, prev_ms * 3.0))
+    raise ValueError(f"unknown backoff strategy {strategy!r}")
+
+
+def contention_run(
+    clients: int,
+    strategy: str,
+    seed: Seed = 0,
+    base_ms: float = P.BLOG_BASE_MS,
+    cap_ms: float = P.BLOG_CAP_MS,
+    net_mean_ms: float = P.BLOG_NET_MEAN_MS,
+    net_sd_ms: float = P.BLOG_NET_SD_MS,
+) -> dict:
+    """``clients`` clients each make one optimistic-concurrency update of a single row.
+
+    A client reads the row's version, then writes; the write succeeds only if the version is
+    unchanged, otherwise the client sleeps per ``strategy`` and starts again. Each call reaches
+    the server after a network delay |Normal(mean, sd)| ms. Returns the number of calls (reads
+    plus writes) and the time in ms until the last client succeeded.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown backoff strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    rng = make_rng(seed)
+    r = random.Random(int(rng.integers(2**63)))
+    gauss = r.gauss
+    version = 0
+    calls = 0
+    seen = [0] * clients
+    attempt = [0] * clients
+    prev = [base_ms] * clients
+    heap = [(abs(gauss(net_mean_ms, net_sd_ms)), i, 0) for i in range(clients)]  # (time, client, kind 0=read)
+    heapq.heapify(heap)
+    last = 0.0
+    while heap:
+        t, i, kind = heapq.heappop(heap)
+        calls += 1
+        if kind == 0:
+            seen[i] = version
+            heapq.heappush(heap, (t + abs(gauss(net_mean_ms, net_sd_ms)), i, 1))
+        elif seen[i] == version:
+            version += 1
+            last = t
+        else:
+            sleep = _sleep_ms(strategy, attempt[i], prev[i], base_ms, cap_ms, r)
+            prev[i] = max(sleep, base_ms)
+            attempt[i] += 1
+            heapq.heappush(heap, (t + sleep + abs(gauss(net_mean_ms, net_sd_ms)), i, 0))
+    return {"clients": clients, "strategy": strategy, "calls": calls, "time_ms": last}
+
+
+def contention_experiment(
+    client_counts: Iterable[int] = (10, 25, 50, 75, 100),
+    strategies: Iterable[str] = ("none", "exponential", "full_jitter", "equal_jitter", "decorrelated_jitter"),
+    reps: int = 10,
+    seed: Seed = 0,
+) -> pd.DataFrame:
+    """Mean calls and completion time (ms) per strategy and client count, over ``reps`` runs."""
+    rng = make_rng(seed)
+    rows = []
+    for n in client_counts:
+        for s in strategies:
+            runs = [contention_run(n, s, seed=rng) for _ in range(reps)]
+            rows.append(
+                {
+                    "clients": n,
+                    "strategy": s,
+                    "calls": float(np.mean([x["calls"] for x in runs])),
+                    "time_ms": float(np.mean([x["time_ms"] for x in runs])),
+                }
+            )
+    return pd.DataFrame(rows)

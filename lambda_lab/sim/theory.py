@@ -1,0 +1,102 @@
+"""Closed forms the simulations are checked against."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def littles_law(rate_per_s: float, mean_duration_s: float) -> float:
+    """Mean number of concurrent invocations L = lambda * W (Little's law)."""
+    return rate_per_s * mean_duration_s
+
+
+def erlang_b(servers: int, offered_erlangs: float) -> float:
+    """Blocking probability of an M/G/c/c loss system (Erlang B).
+
+    Uses the stable recursion B(0) = 1, B(k) = a B(k-1) / (k + a B(k-1)), which never forms
+    a**c or c! and so works for c in the thousands (checked up to c = 3,000).
+    """
+    if servers < 0 or offered_erlangs < 0:
+        raise ValueError("servers and offered load must be non-negative")
+    b = 1.0
+    a = float(offered_erlangs)
+    for k in range(1, int(servers) + 1):
+        b = a * b / (k + a * b)
+    return b
+
+
+def lognormal_sigma(cv: float) -> float:
+    """Shape sigma of a lognormal whose coefficient of variation (sd / mean) is ``cv``."""
+    return math.sqrt(math.log1p(cv * cv))
+
+
+def p_exceeds_lognormal(threshold_s: float, median_s: float, sigma: float) -> float:
+    """P(D > threshold) for D lognormal with the given median (seconds) and shape sigma."""
+    if sigma == 0:
+        return float(median_s > threshold_s)
+    z = (math.log(threshold_s) - math.log(median_s)) / sigma
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def sqs_receives_per_message(p_timeout: float, max_receive_count: int) -> float:
+    """Expected receives of one SQS message when each receive times out with probability p.
+
+    A timed-out receive makes the message visible again; after ``max_receive_count`` receives
+    the redrive policy moves it to the dead-letter queue:
+    E[K] = sum_{j<M} p**j = (1 - p**M) / (1 - p).
+    """
+    p, m = float(p_timeout), int(max_receive_count)
+    if p >= 1.0:
+        return float(m)
+    return (1.0 - p**m) / (1.0 - p)
+
+
+def sqs_dlq_fraction(p_timeout: float, max_receive_count: int) -> float:
+    """Fraction of messages that end in the dead-letter queue: p ** maxReceiveCount."""
+    return float(p_timeout) ** int(max_receive_count)
+
+
+def sqs_duplicate_fraction(p_timeout: float) -> float:
+    """Fraction of messages processed more than once: the first receive timed out, P(D > V)."""
+    return float(p_timeout)
+
+
+def whole_batch_processings_per_record(batch_size: int, p_fail: float) -> float:
+    """Expected processings per record when a batch is retried whole until every record succeeds.
+
+    Each processing of a record fails independently with probability ``p_fail``; an attempt
+    succeeds with probability (1 - p)**B, so attempts are geometric with mean 1 / (1 - p)**B.
+    """
+    return 1.0 / (1.0 - p_fail) ** batch_size
+
+
+def exponential_backoff_sum(attempts: int, base_s: float, cap_s: float) -> float:
+    """Total sleep of capped exponential backoff: sum_{k<n} min(cap, base * 2**k), seconds."""
+    k = np.arange(int(attempts))
+    return float(np.minimum(cap_s, base_s * 2.0**k).sum())
+
+
+def expected_backoff_sum(strategy: str, attempts: int, base_s: float, cap_s: float) -> float:
+    """Expected total sleep of ``attempts`` retries for ``exponential``, ``full_jitter``,
+    ``equal_jitter`` or ``constant`` backoff, in seconds."""
+    expo = exponential_backoff_sum(attempts, base_s, cap_s)
+    factor = {"exponential": 1.0, "full_jitter": 0.5, "equal_jitter": 0.75}
+    if strategy in factor:
+        return factor[strategy] * expo
+    if strategy == "constant":
+        return attempts * base_s
+    if strategy == "none":
+        return 0.0
+    raise ValueError(f"no closed form for strategy {strategy!r}")
+
+
+def drain_lower_bound_s(events: int, duration_s: float, limit: int) -> float:
+    """No storm drains faster than N * duration / concurrency limit, seconds."""
+    return events * duration_s / limit
+
+
+def sqs_ramp_minutes(target: int, initial: int = 5, per_min: int = 300) -> float:
+    """Minutes for an SQS event source mapping to ramp from ``initial`` to ``target`` batches."""
+    return max(0.0, (target - initial) / per_min)
