@@ -1,0 +1,1 @@
+"""AWS-faithful event builders, one module per source."""
