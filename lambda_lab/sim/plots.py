@@ -1,0 +1,99 @@
+"""Figures for the storm chapter: DataFrame in, one matplotlib Figure out.
+
+Each function draws one figure and returns it; the notebook calls ``plt.show()``.
+Tests check the DataFrames these figures draw, not the pixels.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+STRATEGY_LABELS = {
+    "none": "no backoff",
+    "constant": "constant",
+    "exponential": "exponential",
+    "full_jitter": "full jitter",
+    "equal_jitter": "equal jitter",
+    "decorrelated_jitter": "decorrelated",
+}
+
+
+def storm_timeline(timelines: dict[str, pd.DataFrame], column: str = "concurrency_max",
+                   ylabel: str = "concurrent invocations", limit: float | None = None,
+                   title: str | None = None) -> Figure:
+    """One line per scenario of ``column`` against time; an optional dashed limit line."""
+    fig, ax = plt.subplots()
+    for name, tl in timelines.items():
+        ax.step(tl["time_s"], tl[column], where="post", label=name, lw=1.2)
+    if limit is not None:
+        ax.axhline(limit, ls="--", color="0.3", lw=1)
+        ax.annotate(f"{limit:,.0f}", (0, limit), xytext=(2, 3), textcoords="offset points", fontsize=8)
+    ax.set_xlabel("time since the storm began (s)")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def storm_panels(tl: pd.DataFrame, title: str | None = None) -> Figure:
+    """Concurrency, throttles per bin and backlog of one storm, stacked on a shared time axis."""
+    fig, axes = plt.subplots(3, 1, sharex=True, figsize=(6, 4.5))
+    axes[0].step(tl["time_s"], tl["concurrency_max"], where="post", color="C0")
+    axes[0].set_ylabel("concurrency")
+    axes[1].bar(tl["time_s"], tl["throttles"], width=np.diff(tl["time_s"]).min() if len(tl) > 1 else 1,
+                align="edge", color="C3")
+    axes[1].set_ylabel("throttles")
+    axes[2].step(tl["time_s"], tl["backlog"], where="post", color="C2")
+    axes[2].set_ylabel("backlog")
+    axes[2].set_xlabel("time since the storm began (s)")
+    if title:
+        axes[0].set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def duplicate_curve(df: pd.DataFrame) -> Figure:
+    """Simulated duplicate fraction (dots) and P(D > V) (line) against V / median(D)."""
+    fig, ax = plt.subplots()
+    ax.plot(df["v_over_d"], df["theory"], color="0.3", lw=1.2, label="theory: P(D > V)")
+    ax.plot(df["v_over_d"], df["duplicate_fraction"], "o", color="C3", ms=4, label="simulated")
+    ax.set_xlabel("visibility timeout / median processing time  (V / D)")
+    ax.set_ylabel("messages processed twice or more")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def contention(df: pd.DataFrame, column: str = "calls") -> Figure:
+    """Calls (or completion time) against the number of clients, one line per strategy."""
+    fig, ax = plt.subplots()
+    for strategy, g in df.groupby("strategy", sort=False):
+        ax.plot(g["clients"], g[column], marker="o", ms=3, label=STRATEGY_LABELS.get(strategy, strategy))
+    ax.set_xlabel("clients racing for one row")
+    ax.set_ylabel("calls to the server" if column == "calls" else "time until all succeed (ms)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def cost_bars(costs: pd.DataFrame) -> Figure:
+    """Stacked bars: one bar per scenario, one segment per line item (US dollars)."""
+    items = [c for c in costs.columns if c != "total_usd"]
+    fig, ax = plt.subplots()
+    bottom = np.zeros(len(costs))
+    labels = {"lambda_requests_usd": "Lambda requests", "lambda_duration_usd": "Lambda GB-s",
+              "sqs_usd": "SQS requests", "sns_usd": "SNS", "eventbridge_usd": "EventBridge"}
+    for item in items:
+        vals = costs[item].to_numpy(dtype=float)
+        ax.bar(costs.index.astype(str), vals, bottom=bottom, label=labels.get(item, item))
+        bottom += vals
+    ax.set_ylabel("US dollars")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,659 @@
+"""Concurrency under event storms: synchronous, asynchronous and SQS-polled invocation.
+
+The model runs on a tick grid (``tick_ms``, by default a tenth of the invocation duration).
+Events that fall in one tick are served in order at its start; an invocation admitted at
+tick t holds one unit of concurrency until tick t + duration. That is exact for arrivals
+floored to the grid and close to continuous time when the tick is small.
+
+Rules, all from reference/aws-facts.md (see :mod:`lambda_lab.sim.params` for the citations):
+
+- Concurrency: the function may run ``min(account limit, reserved)`` invocations at once.
+- Scaling: a new execution environment costs a token from a bucket of 1,000 refilled at
+  1,000 per 10 s (the rule since 2023-11-27), or, with ``scaling="pre2023"``, concurrency is
+  capped by an account burst of 3,000 growing by 500 per minute. A new environment adds a
+  cold start to its first invocation; environments stay warm for the rest of the storm.
+- ``sync``: a call that finds no free concurrency fails with 429 (the caller is not retried).
+- ``async``: Lambda's internal queue retries a throttled event with exponential backoff from
+  1 s to 5 min (jitter as chosen) until the event is older than ``max_event_age_s``, then
+  drops it.
+- ``sqs``: pollers start at 5 concurrent batches and add up to 300 per minute, to at most
+  1,000 or ``max_concurrency``. A batch of up to ``batch_size`` messages takes
+  ``batch_size * duration_ms``. A throttled batch, and a batch still running when the
+  visibility timeout ends, makes its messages visible again; after ``max_receive_count``
+  receives a message goes to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import pandas as pd
+
+from . import cost as _cost
+from . import params as P
+from . import theory
+from ._rng import Seed, make_rng
+
+MODES = ("sync", "async", "sqs")
+ARRIVALS = ("burst", "poisson", "trace")
+JITTERS = ("none", "exponential", "full_jitter", "equal_jitter", "decorrelated_jitter")
+DEFAULT_TRACE = Path(__file__).resolve().parents[2] / "data" / "storm_trace.csv"
+
+
+@dataclass(frozen=True)
+class StormConfig:
+    """One storm. Units are in the names; defaults are AWS defaults where AWS has one."""
+
+    events: int = 100_000
+    mode: str = "async"
+    duration_ms: float = 200.0
+    limit: int = P.ACCOUNT_CONCURRENCY
+    reserved: Optional[int] = None
+    arrival: str = "burst"
+    rate_per_s: float = 1_000.0
+    trace_path: Optional[str] = None
+    jitter: str = "equal_jitter"
+    retry_base_s: float = P.ASYNC_THROTTLE_BASE_S
+    retry_cap_s: float = P.ASYNC_THROTTLE_CAP_S
+    max_event_age_s: float = P.ASYNC_MAX_EVENT_AGE_S
+    scaling: str = "current"
+    cold_start_ms: float = P.COLD_START_MS
+    batch_size: int = P.SQS_BATCH_SIZE
+    max_concurrency: Optional[int] = None
+    visibility_timeout_s: Optional[float] = None
+    max_receive_count: int = P.SQS_MAX_RECEIVE_COUNT
+    duplicate_rate: float = 0.0
+    memory_mb: int = 512
+    free_tier: bool = False
+    tick_ms: Optional[float] = None
+    seed: int = 0
+
+    def effective_limit(self) -> int:
+        """The function's concurrency ceiling: reserved concurrency if set, else the account's."""
+        if self.reserved is None:
+            return int(self.limit)
+        if self.reserved < 0:
+            raise ValueError(f"reserved concurrency must be >= 0, got {self.reserved}")
+        if self.reserved > self.limit - P.UNRESERVED_FLOOR:
+            raise ValueError(
+                f"reserved concurrency {self.reserved} leaves less than {P.UNRESERVED_FLOOR} unreserved "
+                f"of the account's {self.limit} (PutFunctionConcurrency rule)"
+            )
+        return int(self.reserved)
+
+    def validate(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.arrival not in ARRIVALS:
+            raise ValueError(f"arrival must be one of {', '.join(ARRIVALS)}, got {self.arrival!r}")
+        if self.jitter not in JITTERS:
+            raise ValueError(f"jitter must be one of {', '.join(JITTERS)}, got {self.jitter!r}")
+        if self.scaling not in ("current", "pre2023"):
+            raise ValueError(f"scaling must be 'current' or 'pre2023', got {self.scaling!r}")
+        if self.events < 0 or self.duration_ms <= 0:
+            raise ValueError("events must be >= 0 and duration_ms > 0")
+        if not P.ASYNC_MIN_EVENT_AGE_S <= self.max_event_age_s <= P.ASYNC_MAX_EVENT_AGE_S:
+            raise ValueError(
+                f"MaximumEventAgeInSeconds must be {P.ASYNC_MIN_EVENT_AGE_S:.0f}-{P.ASYNC_MAX_EVENT_AGE_S:.0f}, "
+                f"got {self.max_event_age_s}"
+            )
+        if not 1 <= self.batch_size <= P.SQS_BATCH_SIZE_MAX:
+            raise ValueError(f"standard SQS batch sizes are 1-{P.SQS_BATCH_SIZE_MAX}, got {self.batch_size}")
+        if self.max_concurrency is not None and not (
+            P.SQS_MAX_CONCURRENCY_MIN <= self.max_concurrency <= P.SQS_MAX_CONCURRENCY_MAX
+        ):
+            raise ValueError(
+                f"MaximumConcurrency must be {P.SQS_MAX_CONCURRENCY_MIN}-{P.SQS_MAX_CONCURRENCY_MAX}, "
+                f"got {self.max_concurrency}"
+            )
+        if self.max_receive_count < 1:
+            raise ValueError(f"maxReceiveCount must be at least 1, got {self.max_receive_count}")
+        self.effective_limit()
+
+    def visibility_s(self) -> float:
+        """The queue's visibility timeout: as set, or 6x a full batch's duration (AWS's guidance)."""
+        if self.visibility_timeout_s is not None:
+            return float(self.visibility_timeout_s)
+        return P.SQS_VISIBILITY_FACTOR * self.batch_size * self.duration_ms / 1000
+
+
+@dataclass
+class StormSummary:
+    """Totals of one storm. Times in seconds; cost in US dollars."""
+
+    mode: str
+    events: int
+    completion_s: float
+    invocations: int
+    throttles: int
+    dropped: int
+    duplicates: int
+    dlq: int
+    max_concurrency: int
+    cold_starts: int
+    gb_seconds: float
+    cost_usd: float
+    drain_lower_bound_s: float
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d.update(d.pop("extra"))
+        return d
+
+
+@dataclass
+class StormResult:
+    """A storm's time series (one row per bin) and its summary."""
+
+    timeline: pd.DataFrame
+    summary: StormSummary
+    config: StormConfig
+
+
+# --- arrivals --------------------------------------------------------------------------------
+
+def arrivals(
+    events: int,
+    kind: str = "burst",
+    rate_per_s: float = 1_000.0,
+    trace_path: str | Path | None = None,
+    seed: Seed = 0,
+) -> np.ndarray:
+    """Sorted arrival times in seconds: all at 0 (``burst``), a Poisson stream, or a trace.
+
+    A trace is a CSV with columns ``second`` and ``events`` (events in that second); it is
+    scaled to ``events`` in total and spread uniformly within each second.
+    """
+    rng = make_rng(seed)
+    if kind == "burst":
+        return np.zeros(events)
+    if kind == "poisson":
+        return np.cumsum(rng.exponential(1.0 / rate_per_s, size=events))
+    if kind == "trace":
+        df = pd.read_csv(trace_path or DEFAULT_TRACE)
+        weights = df["events"].to_numpy(dtype=float)
+        counts = rng.multinomial(events, weights / weights.sum())
+        sec = np.repeat(df["second"].to_numpy(dtype=float), counts)
+        return np.sort(sec + rng.random(events))
+    raise ValueError(f"arrival must be one of {', '.join(ARRIVALS)}, got {kind!r}")
+
+
+# --- the shared concurrency gate ---------------------------------------------------------------
+
+class _Grow:
+    """int64 arrays indexed by tick that grow on demand."""
+
+    def __init__(self, n: int):
+        self.a = np.zeros(max(16, n), dtype=np.int64)
+
+    def ensure(self, n: int) -> None:
+        if n > self.a.size:
+            self.a = np.concatenate([self.a, np.zeros(max(n, 2 * self.a.size) - self.a.size, dtype=np.int64)])
+
+
+class _Gate:
+    """Concurrency, execution environments and the scaling rule, advanced tick by tick."""
+
+    def __init__(self, cfg: StormConfig, dt: float, horizon: int):
+        self.limit = cfg.effective_limit()
+        self.dt = dt
+        self.pre2023 = cfg.scaling == "pre2023"
+        self.tokens = float(P.SCALING_ENVS)
+        self.refill = P.SCALING_ENVS / P.SCALING_WINDOW_S * dt  # tokens per tick
+        self.envs = 0
+        self.running = 0
+        self.cold = 0
+        self.peak = 0
+        self.last = 0
+        self.flip = 0
+        self.done = _Grow(horizon)  # completions per tick
+        self.cold_ticks = int(round(cfg.cold_start_ms / 1000 / dt))
+
+    def advance(self, t: int) -> None:
+        if t > self.last:
+            self.running -= int(self.done.a[self.last + 1 : t + 1].sum())
+            if not self.pre2023:
+                self.tokens = min(float(P.SCALING_ENVS), self.tokens + self.refill * (t - self.last))
+            self.last = t
+
+    def admit(self, t: int, n: int, dur_ticks: int) -> int:
+        """Start up to ``n`` invocations at tick ``t``; return how many started."""
+        idle = self.envs - self.running
+        if self.pre2023:
+            ceiling = P.LEGACY_BURST_US_EAST_1 + P.LEGACY_BURST_PER_MIN / 60.0 * t * self.dt
+            new_ok = max(0, int(ceiling) - self.envs)
+        else:
+            new_ok = int(self.tokens)
+        a = min(n, self.limit - self.running, idle + new_ok)
+        if a <= 0:
+            return 0
+        new = a - idle if a > idle else 0
+        if new:
+            self.envs += new
+            self.cold += new
+            if not self.pre2023:
+                self.tokens -= new
+        end = t + dur_ticks
+        self.done.ensure(end + self.cold_ticks + 3)
+        done = self.done.a
+        # An event that arrives inside tick t really ends inside tick t + dur; half the time a
+        # later arrival in that tick still finds it running. Free half the slots one tick later.
+        warm = a - new
+        late = (warm + self.flip) >> 1
+        self.flip ^= warm & 1
+        done[end] += warm - late
+        done[end + 1] += late
+        if new:
+            late = (new + self.flip) >> 1
+            self.flip ^= new & 1
+            done[end + self.cold_ticks] += new - late
+            done[end + self.cold_ticks + 1] += late
+        self.running += a
+        if self.running > self.peak:
+            self.peak = self.running
+        return a
+
+
+def _tick_s(cfg: StormConfig) -> float:
+    if cfg.tick_ms is not None:
+        return cfg.tick_ms / 1000
+    unit = cfg.duration_ms * (cfg.batch_size if cfg.mode == "sqs" else 1)
+    return unit / 10 / 1000
+
+
+# --- the three modes ------------------------------------------------------------------------
+
+def _sync(cfg: StormConfig, t_arr: np.ndarray, dt: float, progress) -> dict:
+    ticks = np.floor(t_arr / dt).astype(np.int64)
+    uniq, counts = np.unique(ticks, return_counts=True)
+    dur = max(1, int(round(cfg.duration_ms / 1000 / dt)))
+    horizon = int(ticks[-1]) + dur + 2 if ticks.size else 2
+    gate = _Gate(cfg, dt, horizon)
+    started = _Grow(horizon)
+    throttled = _Grow(horizon)
+    for i, (t, n) in enumerate(zip(uniq.tolist(), counts.tolist())):
+        gate.advance(t)
+        a = gate.admit(t, n, dur)
+        started.a[t] = a
+        throttled.a[t] = n - a
+        if progress is not None and i % 5000 == 0:
+            progress(i / len(uniq))
+    return {"gate": gate, "arrived": ticks, "started": started.a, "throttled": throttled.a,
+            "dropped": np.zeros(1, np.int64), "processings": int(started.a.sum()), "dlq": 0}
+
+
+def _retry_ticks(cfg: StormConfig, k: np.ndarray, prev: np.ndarray, dt: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Delay in ticks before retry number ``k`` (0-based) for each throttled event."""
+    table = np.minimum(cfg.retry_cap_s, cfg.retry_base_s * np.exp2(np.arange(64))).astype(np.float32)
+    ceil = table[np.minimum(k, 63)]
+    j = cfg.jitter
+    if j == "none":
+        d = np.zeros(k.size)
+    elif j == "exponential":
+        d = ceil
+    elif j == "full_jitter":
+        d = rng.random(k.size, dtype=np.float32) * ceil
+    elif j == "equal_jitter":
+        d = ceil * (np.float32(0.5) + np.float32(0.5) * rng.random(k.size, dtype=np.float32))
+    else:  # decorrelated
+        d = np.minimum(cfg.retry_cap_s, cfg.retry_base_s + rng.random(k.size) * (3 * prev - cfg.retry_base_s))
+    return np.maximum(1, np.rint(d / np.float32(dt))).astype(np.int32), d.astype(np.float32)
+
+
+def _min_retry_s(cfg: StormConfig) -> float:
+    return {"none": 0.0, "full_jitter": 0.0, "exponential": cfg.retry_base_s,
+            "equal_jitter": cfg.retry_base_s / 2, "decorrelated_jitter": cfg.retry_base_s}[cfg.jitter]
+
+
+def _async(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng, progress) -> dict:
+    n_ev = t_arr.size
+    arr_tick = np.floor(t_arr / dt).astype(np.int64)
+    dur = max(1, int(round(cfg.duration_ms / 1000 / dt)))
+    max_age = int(cfg.max_event_age_s / dt)
+    epoch = max(1, int(_min_retry_s(cfg) / dt))
+    horizon = (int(arr_tick[-1]) if n_ev else 0) + dur + 2
+    gate = _Gate(cfg, dt, horizon)
+    started, throttled, dropped = _Grow(horizon), _Grow(horizon), _Grow(horizon)
+    tries = np.zeros(n_ev, dtype=np.int16)  # throttles so far
+    prev = np.full(n_ev, cfg.retry_base_s, dtype=np.float32) if cfg.jitter == "decorrelated_jitter" else None
+
+    buckets: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    keys: list[int] = []
+
+    def push(ids: np.ndarray, due: np.ndarray) -> None:
+        ep = due // epoch
+        lo = int(ep.min())
+        span = int(ep.max()) - lo
+        if span == 0:
+            groups = [(lo, ids, due)]
+        else:
+            key = (ep - lo).astype(np.uint16 if span < 65_536 else np.int64)
+            order = np.argsort(key, kind="stable")  # radix sort for 16-bit keys
+            ids, due = ids[order], due[order]
+            counts = np.bincount(key, minlength=span + 1)
+            nz = np.flatnonzero(counts)
+            bounds = np.concatenate([[0], np.cumsum(counts[nz])]).tolist()
+            groups = [(lo + int(e), ids[b0:b1], due[b0:b1]) for e, b0, b1 in zip(nz.tolist(), bounds[:-1], bounds[1:])]
+        for e, i_, d_ in groups:
+            if e not in buckets:
+                buckets[e] = []
+                heapq.heappush(keys, e)
+            buckets[e].append((i_, d_))
+
+    if n_ev:
+        push(np.arange(n_ev, dtype=np.int32), arr_tick.astype(np.int32))
+    finished = 0
+    n_epochs = 0
+    while keys:
+        e = heapq.heappop(keys)
+        chunks = buckets.pop(e)
+        if len(chunks) == 1:
+            ids, due = chunks[0]
+        else:
+            ids = np.concatenate([c[0] for c in chunks])
+            due = np.concatenate([c[1] for c in chunks])
+        base = e * epoch
+        key = (due - base).astype(np.uint16 if epoch < 65_536 else np.int64)
+        if len(chunks) > 1:
+            order = np.argsort(key, kind="stable")
+            ids, due, key = ids[order], due[order], key[order]
+        else:
+            # one chunk was pushed already sorted by epoch; sort within it by tick
+            order = np.argsort(key, kind="stable")
+            ids, due = ids[order], due[order]
+        cnt = np.bincount(key, minlength=epoch)
+        nzt = np.flatnonzero(cnt)
+        counts = cnt[nzt]
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        u = nzt + base
+        adm = np.empty(u.size, dtype=np.int64)
+        sa, ta = started.a, throttled.a
+        for i, (t, n) in enumerate(zip(u.tolist(), counts.tolist())):
+            gate.advance(t)
+            a = gate.admit(t, n, dur)
+            adm[i] = a
+            sa[t] += a
+            ta[t] += n - a
+        pos = np.arange(ids.size) - np.repeat(starts, counts)
+        thr = pos >= np.repeat(adm, counts)
+        finished += int(adm.sum())
+        if thr.any():
+            tid, tdue = ids[thr], due[thr]
+            k = tries[tid]
+            tries[tid] += 1
+            dticks, dsec = _retry_ticks(cfg, k, prev[tid] if prev is not None else k, dt, rng)
+            if prev is not None:
+                prev[tid] = np.maximum(dsec, cfg.retry_base_s)
+            new_due = tdue + dticks
+            old = new_due - arr_tick[tid] > max_age
+            if old.any():
+                dropped.ensure(int(tdue.max()) + 2)
+                np.add.at(dropped.a, tdue[old], 1)
+                finished += int(old.sum())
+                tid, new_due = tid[~old], new_due[~old]
+            if tid.size:
+                need = int(new_due.max()) + 2
+                started.ensure(need)
+                throttled.ensure(need)
+                push(tid, new_due)
+        n_epochs += 1
+        if progress is not None and n_epochs % 200 == 0:
+            progress(finished / max(1, n_ev))
+    return {"gate": gate, "arrived": arr_tick, "started": started.a, "throttled": throttled.a,
+            "dropped": dropped.a, "processings": int(started.a.sum()), "dlq": 0}
+
+
+def _take(fresh: list[int], seen: list[int], n: int) -> tuple[list[int], list[int]]:
+    """Take ``n`` visible messages, highest receive count (oldest) first."""
+    tf = [0] * len(fresh)
+    ts = [0] * len(seen)
+    for k in range(len(fresh) - 1, -1, -1):
+        if n <= 0:
+            break
+        for src, dst in ((seen, ts), (fresh, tf)):
+            x = min(src[k], n)
+            if x:
+                dst[k] += x
+                src[k] -= x
+                n -= x
+    return tf, ts
+
+
+def _sqs(cfg: StormConfig, t_arr: np.ndarray, dt: float, progress) -> dict:
+    arr_tick = np.floor(t_arr / dt).astype(np.int64)
+    arr_counts = np.bincount(arr_tick).tolist() if arr_tick.size else [0]
+    per_msg_ticks = cfg.duration_ms / 1000 / dt
+    vis_ticks = max(1, int(round(cfg.visibility_s() / dt)))
+    m_max = cfg.max_receive_count
+    batch = cfg.batch_size
+    ceiling = min(P.SQS_MAX_BATCHES, cfg.max_concurrency or P.SQS_MAX_BATCHES)
+    per_tick_scale = P.SQS_SCALE_PER_MIN / 60.0 * dt
+    horizon = len(arr_counts) + 2
+    gate = _Gate(cfg, dt, horizon)
+    started, throttled = _Grow(horizon), _Grow(horizon)
+    deleted, dlq_t = _Grow(horizon), _Grow(horizon)
+    # visible messages by receive count so far: never processed (fresh) / processed before (seen)
+    fresh = [0] * (m_max + 1)
+    seen = [0] * (m_max + 1)
+    returns: dict[int, tuple[list[int], list[int]]] = {}
+    pending_done: dict[int, int] = {}
+    processings = dup_processings = dlq = 0
+    t0 = int(arr_tick[0]) if arr_tick.size else 0
+    last_arrival = len(arr_counts) - 1
+    t = t0
+
+    def back(t_ret: int, tf: list[int], ts: list[int]) -> None:
+        rf, rs = returns.setdefault(t_ret, ([0] * (m_max + 1), [0] * (m_max + 1)))
+        for k in range(m_max):
+            rf[k + 1] += tf[k]
+            rs[k + 1] += ts[k]
+
+    while True:
+        if t <= last_arrival:
+            fresh[0] += arr_counts[t]
+        if t in returns:
+            rf, rs = returns.pop(t)
+            for k in range(m_max + 1):
+                fresh[k] += rf[k]
+                seen[k] += rs[k]
+        if t in pending_done:
+            deleted.ensure(t + 1)
+            deleted.a[t] += pending_done.pop(t)
+        # a message received maxReceiveCount times goes to the DLQ when it next becomes visible
+        moved = fresh[m_max] + seen[m_max]
+        if moved:
+            dlq += moved
+            dlq_t.ensure(t + 1)
+            dlq_t.a[t] += moved
+            fresh[m_max] = seen[m_max] = 0
+        visible = sum(fresh) + sum(seen)
+        gate.advance(t)
+        pollers = min(ceiling, int(P.SQS_INITIAL_BATCHES + per_tick_scale * (t - t0)))
+        free = pollers - gate.running
+        if visible and free > 0:
+            n_b = min(free, -(-visible // batch))
+            msgs = min(visible, n_b * batch)
+            full, rest = divmod(msgs, batch)
+            sizes = [batch] * full + ([rest] if rest else [])
+            a_b = 0
+            for s in sizes:
+                tf, ts = _take(fresh, seen, s)
+                d = max(1, int(round(s * per_msg_ticks)))
+                cold0 = gate.cold
+                if gate.admit(t, 1, d):
+                    a_b += 1
+                    d_eff = d + (gate.cold_ticks if gate.cold > cold0 else 0)
+                    processings += s
+                    dup_processings += sum(ts)
+                    if d_eff > vis_ticks:
+                        # still running when the visibility timeout ends: received again
+                        back(t + vis_ticks, [0] * (m_max + 1), [x + y for x, y in zip(tf, ts)])
+                    else:
+                        pending_done[t + d_eff] = pending_done.get(t + d_eff, 0) + s
+                else:
+                    # throttled: the batch's messages reappear after the visibility timeout
+                    back(t + vis_ticks, tf, ts)
+            started.ensure(t + 1)
+            throttled.ensure(t + 1)
+            started.a[t] += a_b
+            throttled.a[t] += len(sizes) - a_b
+        t += 1
+        if t > last_arrival and not returns and not pending_done and sum(fresh) + sum(seen) == 0:
+            break
+        if progress is not None and t % 5000 == 0:
+            progress(min(1.0, (t - t0) / max(1, last_arrival + 1)))
+    return {"gate": gate, "arrived": arr_tick, "started": started.a, "throttled": throttled.a,
+            "dropped": np.zeros(1, np.int64), "processings": processings, "dlq": dlq,
+            "dup_processings": dup_processings, "deleted": deleted.a, "dlq_t": dlq_t.a}
+
+
+# --- driver -------------------------------------------------------------------------------------
+
+def _pad(a: np.ndarray, n: int) -> np.ndarray:
+    return a[:n] if a.size >= n else np.concatenate([a, np.zeros(n - a.size, dtype=a.dtype)])
+
+
+def simulate_storm(
+    config: StormConfig | None = None,
+    progress: Callable[[float], None] | None = None,
+    bin_s: float | None = None,
+    **overrides,
+) -> StormResult:
+    """Run one storm; ``overrides`` replace fields of ``config`` (e.g. ``mode="sqs"``).
+
+    Returns a :class:`StormResult` with a timeline DataFrame (``time_s``, ``concurrency``
+    mean and ``concurrency_max`` per bin, ``started``, ``throttles``, ``completions``,
+    ``dropped``, ``backlog`` at the end of the bin) and a :class:`StormSummary`.
+    """
+    cfg = replace(config or StormConfig(), **overrides)
+    cfg.validate()
+    rng = make_rng(cfg.seed)
+    t_arr = arrivals(cfg.events, cfg.arrival, cfg.rate_per_s, cfg.trace_path, rng)
+    extra_copies = 0
+    if cfg.duplicate_rate > 0:
+        from .delivery import at_least_once
+
+        copies = at_least_once(cfg.events, cfg.duplicate_rate, rng)
+        extra_copies = int(copies.sum() - cfg.events)
+        t_arr = np.repeat(t_arr, copies)
+    dt = _tick_s(cfg)
+    if cfg.mode == "sync":
+        out = _sync(cfg, t_arr, dt, progress)
+    elif cfg.mode == "async":
+        out = _async(cfg, t_arr, dt, rng, progress)
+    else:
+        out = _sqs(cfg, t_arr, dt, progress)
+    gate: _Gate = out["gate"]
+    done = gate.done.a
+    last_done = int(np.flatnonzero(done)[-1]) if done.any() else 0
+    n = max(last_done + 1, out["started"].size, (int(out["arrived"][-1]) + 1) if out["arrived"].size else 1)
+    started = _pad(out["started"], n)
+    throttled = _pad(out["throttled"], n)
+    dropped = _pad(out["dropped"], n)
+    completions = _pad(done, n)
+    arrived = _pad(np.bincount(out["arrived"]) if out["arrived"].size else np.zeros(1, np.int64), n)
+    running = np.cumsum(started) - np.cumsum(completions)
+    if cfg.mode == "sqs":
+        msg_done = _pad(out["deleted"], n) + _pad(out["dlq_t"], n)
+        backlog = np.cumsum(arrived) - np.cumsum(msg_done)
+    else:
+        backlog = np.cumsum(arrived) - np.cumsum(started) - np.cumsum(dropped)
+    # bins
+    if bin_s is None:
+        span = n * dt
+        bin_s = max(dt, _nice(span / 400))
+    per = max(1, int(round(bin_s / dt)))
+    nb = -(-n // per)
+    padn = nb * per
+
+    def agg(a: np.ndarray, how: str) -> np.ndarray:
+        a = _pad(a.astype(np.float64), padn).reshape(nb, per)
+        if how == "sum":
+            return a.sum(axis=1)
+        if how == "mean":
+            return a.mean(axis=1)
+        if how == "max":
+            return a.max(axis=1)
+        return a[:, -1]
+
+    backlog_f = backlog.astype(np.float64)
+    if padn > n:
+        backlog_f = np.concatenate([backlog_f, np.full(padn - n, backlog_f[-1] if n else 0.0)])
+    timeline = pd.DataFrame(
+        {
+            "time_s": np.arange(nb) * per * dt,
+            # time-average: an invocation starting inside a tick is present for half of it
+            "concurrency": agg(running - 0.5 * started, "mean"),
+            "concurrency_max": agg(running, "max").astype(np.int64),
+            "started": agg(started, "sum").astype(np.int64),
+            "throttles": agg(throttled, "sum").astype(np.int64),
+            "completions": agg(completions, "sum").astype(np.int64),
+            "dropped": agg(dropped, "sum").astype(np.int64),
+            "backlog": backlog_f.reshape(nb, per)[:, -1].astype(np.int64),
+        }
+    )
+    invocations = int(started.sum())
+    per_inv_s = cfg.duration_ms / 1000 * (1 if cfg.mode != "sqs" else 1)
+    if cfg.mode == "sqs":
+        gb_s = out["processings"] * cfg.duration_ms / 1000 * cfg.memory_mb / 1024
+    else:
+        gb_s = invocations * per_inv_s * cfg.memory_mb / 1024
+    gb_s += gate.cold * cfg.cold_start_ms / 1000 * cfg.memory_mb / 1024
+    if cfg.mode == "sqs":
+        duplicates = int(out["dup_processings"]) + 0
+    else:
+        duplicates = extra_copies
+    price = _cost.storm_cost(
+        mode=cfg.mode,
+        invocations=invocations,
+        gb_seconds=gb_s,
+        messages=cfg.events,
+        receives=int(started.sum() + throttled.sum()) if cfg.mode == "sqs" else 0,
+        free_tier=cfg.free_tier,
+    )
+    summary = StormSummary(
+        mode=cfg.mode,
+        events=int(cfg.events),
+        completion_s=float((last_done) * dt) if invocations else 0.0,
+        invocations=invocations,
+        throttles=int(throttled.sum()),
+        dropped=int(dropped.sum()),
+        duplicates=duplicates,
+        dlq=int(out["dlq"]),
+        max_concurrency=int(gate.peak),
+        cold_starts=int(gate.cold),
+        gb_seconds=float(gb_s),
+        cost_usd=float(price["total_usd"]),
+        drain_lower_bound_s=theory.drain_lower_bound_s(
+            cfg.events, cfg.duration_ms / 1000, min(gate.limit, cfg.max_concurrency or gate.limit) if cfg.mode == "sqs" else gate.limit
+        ),
+        extra={"tick_s": dt, "limit": gate.limit, "processings": int(out["processings"])},
+    )
+    return StormResult(timeline=timeline, summary=summary, config=cfg)
+
+
+def _nice(x: float) -> float:
+    """Round a bin width up to 1, 2 or 5 times a power of ten."""
+    if x <= 0:
+        return 1.0
+    p = 10 ** math.floor(math.log10(x))
+    for m in (1, 2, 5, 10):
+        if m * p >= x:
+            return m * p
+    return 10 * p
+
+
+def compare(configs: dict[str, StormConfig | dict], base: StormConfig | None = None) -> pd.DataFrame:
+    """Run several storms and return one summary row per name."""
+    rows = {}
+    for name, c in configs.items():
+        cfg = c if isinstance(c, StormConfig) else replace(base or StormConfig(), **c)
+        s = simulate_storm(cfg).summary
+        rows[name] = {k: v for k, v in s.as_dict().items() if k not in ("tick_s", "limit")}
+    return pd.DataFrame(rows).T
