@@ -4,8 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
-NB ?= $(NOTEBOOKS)
-STRIP_FLAGS := --keep-output --keep-count --keep-id --extra-keys "metadata.language_info.version metadata.kernelspec.display_name"
+NB ?=
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg \
 	--nbval-cell-timeout 120 --color=no -p no:cacheprovider -p tools.nb_budget
 # JupyterLab refuses to start as root unless told; containers usually run as root.
@@ -33,19 +32,14 @@ unit: venv
 	$(BIN)/python -m pytest tests -q
 
 check-notebooks: venv
-	$(BIN)/python tools/check_notebooks.py $(NOTEBOOKS)
+	$(BIN)/python tools/notebooks.py check $(NOTEBOOKS)
 
 notebooks: venv
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) -n 2 --dist loadfile $(NOTEBOOKS)
 
-# Re-execute notebooks (all, or NB=notebooks/01_s3.ipynb), normalize them and refresh their .py pair.
+# Re-execute notebooks (all, or NB=notebooks/01_s3.ipynb), normalize them and rewrite their .py pair.
 refresh: venv
-	for nb in $(NB); do \
-	  $(BIN)/jupytext --to ipynb --update $${nb%.ipynb}.py -o $$nb --quiet 2>/dev/null || true; \
-	  $(BIN)/jupyter execute --inplace $$nb 2>/dev/null && \
-	  $(BIN)/nbstripout $(STRIP_FLAGS) $$nb && \
-	  $(BIN)/jupytext --to py:percent $$nb --quiet || exit 1; \
-	done
+	$(BIN)/python tools/notebooks.py refresh $(NB)
 
 bench: venv
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -16,11 +16,9 @@ class TooManyRequestsException(Exception):
 
     status_code = 429
 
-    def __init__(self, function: str, reason: str, limit: int):
+    def __init__(self, function: str, reason: str, limit: int, *, reserved: bool = True):
         self.function = function
         self.reason = reason
         self.limit = limit
-        super().__init__(
-            f"Rate Exceeded. ({reason}: {function} is already running {limit} "
-            f"concurrent invocation{'s' if limit != 1 else ''})"
-        )
+        pool = f"its reserved concurrency is {limit}" if reserved else f"the unreserved pool of {limit} is in use"
+        super().__init__(f"Rate Exceeded. Reason: {reason} ({function}: {pool})")

@@ -33,6 +33,7 @@ class Invocation:
     items: tuple[str, ...] = ()
     result: Any = field(default=None, repr=False)
     log: str = field(default="", repr=False)
+    end_s: float = field(default=0.0, repr=False)  # exact epoch end, for the clock and environments
 
     @property
     def ok(self) -> bool:
@@ -40,7 +41,7 @@ class Invocation:
 
 
 #: Columns of ``InvocationLog.to_frame()``, in order.
-COLUMNS = [name for name in Invocation.__dataclass_fields__ if name not in ("result", "log")]
+COLUMNS = [name for name in Invocation.__dataclass_fields__ if name not in ("result", "log", "end_s")]
 
 
 class InvocationLog:

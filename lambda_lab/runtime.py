@@ -125,8 +125,8 @@ class Function:
         """
         inv = self.lab.runtime.execute(self, event, source="invoke")
         if inv.outcome == "throttled":
-            raise TooManyRequestsException(self.name, inv.error_type or "", self.lab.runtime.limit_for(self))
-        self.lab.clock.advance_to(self.lab.clock.start_s + inv.end)
+            raise self.lab.runtime.throttle_error(self, inv)
+        self.lab.clock.advance_to(inv.end_s)
         return _to_result(inv)
 
     def invoke_concurrently(self, events: Iterable[Any]) -> list[InvokeResult | TooManyRequestsException]:
@@ -135,16 +135,15 @@ class Function:
         Returns one entry per event: the response, or the throttle error that caller got.
         """
         results: list[InvokeResult | TooManyRequestsException] = []
-        latest_end = self.lab.clock.elapsed()
+        latest_end = self.lab.clock.now()
         for event in events:
             inv = self.lab.runtime.execute(self, event, source="invoke")
             if inv.outcome == "throttled":
-                limit = self.lab.runtime.limit_for(self)
-                results.append(TooManyRequestsException(self.name, inv.error_type or "", limit))
+                results.append(self.lab.runtime.throttle_error(self, inv))
             else:
                 results.append(_to_result(inv))
-                latest_end = max(latest_end, inv.end)
-        self.lab.clock.advance_to(self.lab.clock.start_s + latest_end)
+                latest_end = max(latest_end, inv.end_s)
+        self.lab.clock.advance_to(latest_end)
         return results
 
     def invoke_async(self, event: Any, **options: Any) -> Any:
@@ -225,6 +224,11 @@ class Runtime:
         t = self.lab.clock.now() if at_s is None else at_s
         return sum(self.busy(f, t) for f in self.functions.values())
 
+    def throttle_error(self, fn: Function, inv: Invocation) -> TooManyRequestsException:
+        """The 429 a synchronous caller gets for a throttled invocation record."""
+        return TooManyRequestsException(fn.name, inv.error_type or "", self.limit_for(fn),
+                                        reserved=fn.reserved_concurrency is not None)
+
     def current_depth(self) -> int:
         """How deep in a chain of invocations the code now running is (0 outside handlers)."""
         return self._chain[-1] if self._chain else 0
@@ -271,7 +275,7 @@ class Runtime:
             duration_ms=duration_ms, billed_duration_ms=billed, init_duration_ms=round(init_ms, 2),
             cold_start=cold, outcome=outcome, error_type=error[0] if error else None,
             error_message=error[1] if error else None, batch_size=batch_size, env_id=env.env_id,
-            items=tuple(items), result=result,
+            items=tuple(items), result=result, end_s=end,
         )
         inv.log = self._log_text(fn, inv, output, exec_start)
         fn.log_lines.append(inv.log)

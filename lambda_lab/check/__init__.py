@@ -1,19 +1,29 @@
 """Exercise checks: one module per chapter, each function prints a clear verdict.
 
-A check never raises on a wrong answer: it prints what is wrong so the learner can
-fix it, and returns False. The chapter's solution cell makes every check pass, so
+A check never raises on a wrong answer: its value shows what is wrong so the learner
+can fix it, and is false. The chapter's solution cell makes every check pass, so
 nbval guards the checks too.
 """
 
 from __future__ import annotations
 
 
-def report(exercise: str, problems: list[str]) -> bool:
-    """Print ``✓ <exercise>`` when ``problems`` is empty, else each problem; return the verdict."""
-    if not problems:
-        print(f"✓ {exercise}: correct")
-        return True
-    print(f"✗ {exercise}: not yet")
-    for problem in problems:
-        print(f"  - {problem}")
-    return False
+class Verdict:
+    """A check's result: true when correct; shows as ``✓ …`` or ``✗ …`` plus what is wrong."""
+
+    def __init__(self, exercise: str, problems: list[str]):
+        self.exercise = exercise
+        self.problems = list(problems)
+
+    def __bool__(self) -> bool:
+        return not self.problems
+
+    def __repr__(self) -> str:
+        if not self.problems:
+            return f"✓ {self.exercise}: correct"
+        return "\n".join([f"✗ {self.exercise}: not yet", *(f"  - {p}" for p in self.problems)])
+
+
+def report(exercise: str, problems: list[str]) -> Verdict:
+    """The verdict for ``exercise``: correct when ``problems`` is empty (shown as the cell's value)."""
+    return Verdict(exercise, problems)

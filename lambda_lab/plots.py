@@ -1,0 +1,100 @@
+"""Figures over the invocation log: DataFrame in, matplotlib Figure out (one idea each).
+
+The data behind each figure comes from a separate function so tests can check it.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+#: One colour per outcome, the same in every chapter.
+OUTCOME_COLORS = {
+    "success": "#4C9F70",
+    "error": "#D1495B",
+    "timeout": "#EDAE49",
+    "throttled": "#8D6A9F",
+    "dropped": "#555555",
+}
+
+
+def concurrency_series(frame: pd.DataFrame) -> pd.DataFrame:
+    """Concurrent executions over time: one row per change, columns ``time`` (s) and ``concurrency``.
+
+    Each invocation that ran holds one execution environment from ``start`` to ``end``;
+    throttled and dropped attempts hold none.
+    """
+    ran = frame[~frame["outcome"].isin(["throttled", "dropped"])]
+    steps = pd.concat(
+        [
+            pd.DataFrame({"time": ran["start"], "delta": 1}),
+            pd.DataFrame({"time": ran["end"], "delta": -1}),
+        ]
+    )
+    if steps.empty:
+        return pd.DataFrame({"time": [0.0], "concurrency": [0]})
+    # At equal times, ends come first: an environment freed at t can serve a start at t.
+    steps = steps.sort_values(["time", "delta"], kind="stable")
+    totals = steps.groupby("time", sort=True)["delta"].sum().cumsum()
+    series = pd.DataFrame({"time": totals.index.astype(float), "concurrency": totals.values.astype(int)})
+    return series.reset_index(drop=True)
+
+
+def timeline(frame: pd.DataFrame, title: str = "Invocations") -> Figure:
+    """One bar per invocation (row per function and environment), coloured by outcome.
+
+    Cold starts show their init phase hatched at the start of the bar; throttles and
+    drops are marked with an x, since they never ran.
+    """
+    fig, ax = plt.subplots()
+    lanes, lane_names = _lanes(frame)
+    for lane, (_, row) in zip(lanes, frame.iterrows()):
+        color = OUTCOME_COLORS.get(row["outcome"], "#999999")
+        if row["outcome"] in ("throttled", "dropped"):
+            ax.plot(row["start"], lane, marker="x", color=color, linestyle="none")
+            continue
+        init_s = row["init_duration_ms"] / 1000
+        if row["cold_start"] and init_s > 0:
+            ax.barh(lane, init_s, left=row["start"], color="white", edgecolor=color, hatch="///", height=0.6)
+        ax.barh(lane, row["end"] - row["start"] - init_s, left=row["start"] + init_s, color=color, height=0.6)
+    ax.set_yticks(list(lane_names))
+    ax.set_yticklabels(list(lane_names.values()))
+    ax.set_xlabel("virtual time (s)")
+    ax.set_title(title)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for o, c in OUTCOME_COLORS.items() if o in set(frame["outcome"])]
+    names = [o for o in OUTCOME_COLORS if o in set(frame["outcome"])]
+    handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black", hatch="///"))
+    names.append("init (cold start)")
+    ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def _lanes(frame: pd.DataFrame) -> tuple[list[int], dict[int, str]]:
+    """A lane per (function, environment) in order of first use, and each lane's label."""
+    keys = [
+        (row.function, f"env {int(row.env_id)}" if pd.notna(row.env_id) else "no environment")
+        for row in frame.itertuples()
+    ]
+    order: dict[tuple[str, str], int] = {}
+    for key in keys:
+        order.setdefault(key, len(order))
+    return [order[key] for key in keys], {lane: f"{fn} · {env}" for (fn, env), lane in order.items()}
+
+
+def concurrency(frame: pd.DataFrame, limit: int | None = None, title: str = "Concurrent executions") -> Figure:
+    """Concurrent executions over virtual time as a step line, with an optional limit line."""
+    series = concurrency_series(frame)
+    fig, ax = plt.subplots()
+    ax.step(series["time"], series["concurrency"], where="post", color="#30638E")
+    if limit is not None:
+        ax.axhline(limit, color=OUTCOME_COLORS["throttled"], linestyle="--", label=f"limit {limit}")
+        ax.legend(loc="upper right")
+    ax.set_xlabel("virtual time (s)")
+    ax.set_ylabel("environments busy")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,125 @@
+"""Keep chapter notebooks executed, normalized and paired with their py:percent file.
+
+    python tools/notebooks.py refresh [NOTEBOOK ...]   re-execute, normalize, rewrite the .py pair
+    python tools/notebooks.py check   [NOTEBOOK ...]   fail if any notebook is not in that state
+
+The .ipynb with its outputs is the source of truth (strict nbval compares against it);
+the .py pair exists so reviews read code and prose, not JSON.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+STRIP_FLAGS = [
+    "--keep-output",
+    "--keep-count",
+    "--keep-id",
+    "--extra-keys",
+    "metadata.language_info.version metadata.kernelspec.display_name",
+]
+RAISES = "NBVAL_RAISES_EXCEPTION"
+IGNORE = re.compile(r"#\s*NBVAL_IGNORE_OUTPUT(.*)")
+FORBIDDEN = {"time.sleep(": "time is virtual in this workbook: advance lab.clock instead"}
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def _paired(nb_path: Path) -> Path:
+    return nb_path.with_suffix(".py")
+
+
+def execute(nb_path: Path) -> list[str]:
+    """Run every cell in a fresh kernel in the notebook's folder; return unexpected errors."""
+    nb = nbformat.read(nb_path, as_version=4)
+    client = NotebookClient(
+        nb, timeout=120, kernel_name="python3", allow_errors=True, record_timing=False,
+        resources={"metadata": {"path": str(nb_path.parent)}},
+    )
+    client.execute()
+    nbformat.write(nb, nb_path)
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors and RAISES not in cell.source:
+            problems.append(f"{nb_path.name} cell {index}: {errors[0]['ename']}: {errors[0]['evalue']}")
+    return problems
+
+
+def refresh(nb_path: Path) -> list[str]:
+    """Bring the notebook up to date with its .py (if newer), execute, normalize, re-pair."""
+    py_path = _paired(nb_path)
+    if py_path.exists() and (not nb_path.exists() or py_path.stat().st_mtime > nb_path.stat().st_mtime):
+        subprocess.run([_bin("jupytext"), "--quiet", "--to", "ipynb", "--update", str(py_path),
+                        "-o", str(nb_path)], check=True)
+    problems = execute(nb_path)
+    subprocess.run([_bin("nbstripout"), *STRIP_FLAGS, str(nb_path)], check=True)
+    subprocess.run([_bin("jupytext"), "--quiet", "--to", "py:percent", str(nb_path)], check=True)
+    return problems
+
+
+def check(nb_path: Path) -> list[str]:
+    """Everything CI requires of a committed notebook, as a list of problems."""
+    problems = []
+    verify = subprocess.run([_bin("nbstripout"), "--verify", *STRIP_FLAGS, str(nb_path)], capture_output=True)
+    if verify.returncode != 0:
+        problems.append(f"{nb_path.name}: not normalized (run: make refresh NB={nb_path.relative_to(ROOT)})")
+    py_path = _paired(nb_path)
+    expected = subprocess.run([_bin("jupytext"), "--quiet", "--to", "py:percent", "-o", "-", str(nb_path)],
+                              capture_output=True, text=True, check=True).stdout
+    if not py_path.exists() or py_path.read_text(encoding="utf-8").strip() != expected.strip():
+        problems.append(f"{nb_path.name}: {py_path.name} is missing or out of sync with the notebook")
+    nb = nbformat.read(nb_path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        problems += _check_cell(nb_path.name, index, cell)
+    return problems
+
+
+def _check_cell(name: str, index: int, cell) -> list[str]:
+    if cell.cell_type != "code":
+        return []
+    problems = []
+    if cell.execution_count is None and cell.source.strip():
+        problems.append(f"{name} cell {index}: never executed, so nbval would not check it")
+    for line in cell.source.splitlines():
+        match = IGNORE.search(line)
+        if match and len(match.group(1).strip(" :-—")) < 10:
+            problems.append(f"{name} cell {index}: NBVAL_IGNORE_OUTPUT needs a comment saying why")
+    for needle, why in FORBIDDEN.items():
+        if needle in cell.source:
+            problems.append(f"{name} cell {index}: {needle} found ({why})")
+    return problems
+
+
+def _notebooks(args: list[str]) -> list[Path]:
+    if args:
+        return [Path(a).resolve() for a in args]
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("refresh", "check"):
+        print(__doc__)
+        return 2
+    action = refresh if argv[0] == "refresh" else check
+    problems = []
+    for nb_path in _notebooks(argv[1:]):
+        found = action(nb_path)
+        print(f"{'ok ' if not found else 'BAD'} {nb_path.name}")
+        problems += found
+    for problem in problems:
+        print(f"  - {problem}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
