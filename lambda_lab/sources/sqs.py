@@ -1,0 +1,590 @@
+"""The SQS event source mapping: Lambda's pollers, played with public SQS calls on the virtual clock.
+
+What it does, as AWS does it (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html):
+
+* up to N batches in flight (5 at the start, growing by up to 300 a minute while a
+  backlog lasts, capped by ``maximum_concurrency`` or 1,000); each batch is one
+  or more ``ReceiveMessage`` calls, filtered, capped at the batch size and 6 MB;
+* messages that match no filter pattern are deleted without an invocation;
+* at the invocation's end: success deletes the batch; an error, a timeout or an
+  invalid partial response deletes nothing and the messages come back when their
+  visibility timeout runs out; with ``ReportBatchItemFailures`` only the listed
+  messages come back; a throttled batch is retried until its visibility timeout;
+* the dead-letter queue is the queue's own ``RedrivePolicy`` (moto moves a message
+  on the receive after ``maxReceiveCount`` receives); ``redrive`` moves messages back.
+
+moto has no long polling under a frozen clock, so the poller looks at the queue
+when something can have changed: a send through the lab's SQS client, the end of
+an invocation, a visibility timeout it knows about, or a back-off timer (1 s
+doubling to 20 s, SQS's longest long poll) for anything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable
+
+from ..errors import ConfigurationError
+from ..events import sqs as sqs_events
+from ..log import Invocation
+from .. import patterns
+from . import batching
+
+if TYPE_CHECKING:
+    from ..lab import Lab
+    from ..runtime import Function
+
+PARAMETERS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html"
+CONFIGURE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html"
+SCALING_URL = "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html"
+SCALING_CONFIG_URL = "https://docs.aws.amazon.com/lambda/latest/api/API_ScalingConfig.html"
+
+MAX_BATCH_STANDARD = 10_000
+MAX_BATCH_FIFO = 10
+#: A single ReceiveMessage returns at most 10 messages.
+RECEIVE_MAX = 10
+#: services-sqs-scaling.html: "starts processing five batches at a time", "up to 300 more
+#: instances per minute", "maximum number of batches ... simultaneously is 1,000".
+START_BATCHES, SCALE_PER_MINUTE, MAX_BATCHES = 5, 300, 1_000
+#: API_ScalingConfig.html: MaximumConcurrency "Minimum value of 2. Maximum value of 1000."
+MIN_MAX_CONCURRENCY, MAX_MAX_CONCURRENCY = 2, 1_000
+#: The visibility-timeout guidance: 6x the function timeout plus the batching window.
+VISIBILITY_FACTOR = 6
+#: Back-off for looking at a queue whose state the poller cannot predict, seconds.
+IDLE_POLL_MIN_S, IDLE_POLL_MAX_S = 1.0, 20.0
+#: moto's visibility check is strict (now > visible_at): look 1 ms after the timeout.
+EPSILON_S = 0.001
+THROTTLE_RETRY_S = 1.0
+
+
+class VisibilityTimeoutWarning(UserWarning):
+    """The queue's visibility timeout is below AWS's 6x guidance."""
+
+
+def queue_name(queue_url: str) -> str:
+    """The queue's name: the last part of its URL."""
+    return queue_url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def is_fifo(queue_url: str) -> bool:
+    """FIFO queue names end in ``.fifo``."""
+    return queue_name(queue_url).endswith(".fifo")
+
+
+def validate(
+    *,
+    fifo: bool,
+    batch_size: int,
+    maximum_batching_window_s: float,
+    maximum_concurrency: int | None,
+) -> None:
+    """Refuse settings that CreateEventSourceMapping refuses, naming the rule (no AWS calls)."""
+    if fifo:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_FIFO:
+            raise ConfigurationError(
+                f"FIFO queues allow batch sizes 1-{MAX_BATCH_FIFO}, got {batch_size!r} ({PARAMETERS_URL})"
+            )
+        if maximum_batching_window_s:
+            raise ConfigurationError(
+                f"Batching window is not supported for FIFO queues, got {maximum_batching_window_s!r} s "
+                f"({PARAMETERS_URL})"
+            )
+    else:
+        if isinstance(batch_size, float):
+            raise ConfigurationError(f"BatchSize must be a whole number, got {batch_size!r} ({PARAMETERS_URL})")
+        batching.check_range("BatchSize for standard queues", batch_size, 1, MAX_BATCH_STANDARD,
+                             source=PARAMETERS_URL)
+        batching.check_window(batch_size, maximum_batching_window_s, source=PARAMETERS_URL)
+    if maximum_concurrency is not None:
+        batching.check_range("ScalingConfig.MaximumConcurrency", maximum_concurrency,
+                             MIN_MAX_CONCURRENCY, MAX_MAX_CONCURRENCY, source=SCALING_CONFIG_URL)
+
+
+def check_visibility(timeout_s: float, visibility_timeout_s: float, window_s: float) -> str | None:
+    """Refuse a function timeout above the visibility timeout; return a warning text if under 6x.
+
+    services-sqs-configure.html: "Your function's timeout must be less than or equal
+    to the queue's visibility timeout" and "set the source queue's visibility timeout to
+    at least six times the configuration timeout on your function" (plus the batching
+    window, per the same guidance).
+    """
+    if timeout_s > visibility_timeout_s:
+        raise ConfigurationError(
+            f"Function timeout ({timeout_s:g} s) must be less than or equal to the queue's visibility "
+            f"timeout ({visibility_timeout_s:g} s) ({CONFIGURE_URL})"
+        )
+    advised = VISIBILITY_FACTOR * timeout_s + window_s
+    if visibility_timeout_s < advised:
+        return (
+            f"visibility timeout {visibility_timeout_s:g} s is under {VISIBILITY_FACTOR} x function timeout "
+            f"{timeout_s:g} s + batching window {window_s:g} s = {advised:g} s: throttled or slow batches "
+            f"can come back as duplicates or reach the dead-letter queue unprocessed ({CONFIGURE_URL})"
+        )
+    return None
+
+
+def normalize_filters(filter_patterns: Any) -> list[dict]:
+    """Accept a pattern, a list of patterns (dicts or JSON text), or Lambda's
+    ``{"Filters": [{"Pattern": "..."}]}``; validate each and return dicts."""
+    if filter_patterns is None:
+        return []
+    if isinstance(filter_patterns, dict) and "Filters" in filter_patterns:
+        filter_patterns = [f["Pattern"] for f in filter_patterns["Filters"]]
+    elif isinstance(filter_patterns, (dict, str)):
+        filter_patterns = [filter_patterns]
+    return [patterns.validate(p) for p in filter_patterns]
+
+
+@dataclass
+class _Batch:
+    """Messages received for one invocation (possibly over several receives)."""
+
+    builder: batching.BatchBuilder
+    started_s: float
+    messages: dict[str, dict] = field(default_factory=dict)  # messageId -> ReceiveMessage message
+    attempts: int = 0  # invocation attempts (throttles retry the same batch)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(r["messageId"] for r in self.builder.records)
+
+
+class SqsEventSourceMapping:
+    """An SQS event source mapping; make it with ``lab.sqs_trigger(queue_url, fn, ...)``.
+
+    Options mirror CreateEventSourceMapping: ``batch_size`` (BatchSize),
+    ``maximum_batching_window_s`` (MaximumBatchingWindowInSeconds),
+    ``report_batch_item_failures`` (FunctionResponseTypes=["ReportBatchItemFailures"]),
+    ``maximum_concurrency`` (ScalingConfig.MaximumConcurrency), ``filter_patterns``
+    (FilterCriteria) and ``enabled``.
+    """
+
+    def __init__(
+        self,
+        lab: "Lab",
+        queue_url: str,
+        fn: "Function",
+        batch_size: int = 10,
+        maximum_batching_window_s: float = 0,
+        report_batch_item_failures: bool = False,
+        maximum_concurrency: int | None = None,
+        filter_patterns: Any = None,
+        enabled: bool = True,
+    ):
+        self.fifo = is_fifo(queue_url)
+        validate(fifo=self.fifo, batch_size=batch_size, maximum_batching_window_s=maximum_batching_window_s,
+                 maximum_concurrency=maximum_concurrency)
+        self.filters = normalize_filters(filter_patterns)
+        self.lab, self.queue_url, self.fn = lab, queue_url, fn
+        self.batch_size = batch_size
+        self.window_s = maximum_batching_window_s
+        self.report_batch_item_failures = report_batch_item_failures
+        self.maximum_concurrency = maximum_concurrency
+        self.sqs = lab.client("sqs")
+        attrs = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn", "VisibilityTimeout"])
+        self.queue_arn = attrs["Attributes"]["QueueArn"]
+        warning = check_visibility(fn.timeout_s, int(attrs["Attributes"]["VisibilityTimeout"]), self.window_s)
+        if warning:
+            # A fixed "filename" keeps the printed warning free of paths and identical run to run.
+            warnings.warn_explicit(warning, VisibilityTimeoutWarning, "sqs_trigger", 1)
+        self.uuid = _mapping_uuid(self.queue_arn, fn.name, lab.seed)
+        self.enabled = enabled
+        self.stopped = False
+        self._limit = float(min(START_BATCHES, maximum_concurrency or MAX_BATCHES))
+        self._last_scale_s = lab.clock.now()
+        self._in_flight = 0
+        self._gathering: _Batch | None = None
+        self._carry: list[tuple[dict, dict]] = []  # (message, record) received but over the 6 MB cap
+        self._visible_at: dict[str, float] = {}  # messageId -> when our receipt of it expires
+        self._depth: dict[str, int] = {}  # messageId -> chain depth of the handler that sent it
+        self._backlog: int | None = None  # messages in the queue at the last empty receive (None: unknown)
+        self._woken = False
+        self._idle_poll_s = IDLE_POLL_MIN_S
+        self._vt_s: float | None = None
+        self._poll_task = None
+        self._tasks: list[Any] = []
+        self.counts = {"received": 0, "deleted": 0, "filtered_out": 0, "invocations": 0}
+        self._hook_id = f"lambda-lab-sqs-{id(self)}"
+        self.sqs.meta.events.register("after-call.sqs.SendMessage", self._on_send, unique_id=self._hook_id + "-1")
+        self.sqs.meta.events.register("after-call.sqs.SendMessageBatch", self._on_send,
+                                      unique_id=self._hook_id + "-n")
+        for op in ("SendMessage", "SendMessageBatch"):
+            self.sqs.meta.events.register(f"provide-client-params.sqs.{op}", self._note_queue,
+                                          unique_id=f"{self._hook_id}-p{op}")
+        if enabled:
+            self._schedule_poll(lab.clock.now())
+
+    # --- the Source protocol ---------------------------------------------------------
+    def pending(self) -> bool:
+        """True while a batch is in flight or being gathered, or the queue may hold messages."""
+        if self.stopped or not self.enabled:
+            return False
+        if self._in_flight or self._gathering or self._carry or self._visible_at or self._woken:
+            return True
+        return self._backlog is None or self._backlog > 0
+
+    def stop(self) -> None:
+        """Stop polling for good (the lab calls this on close)."""
+        self.stopped = True
+        self._cancel_poll()
+        for task in self._tasks:
+            task.cancelled = True
+        self._tasks.clear()
+        for suffix, event in (("-1", "after-call.sqs.SendMessage"), ("-n", "after-call.sqs.SendMessageBatch"),
+                              ("-pSendMessage", "provide-client-params.sqs.SendMessage"),
+                              ("-pSendMessageBatch", "provide-client-params.sqs.SendMessageBatch")):
+            self.sqs.meta.events.unregister(event, unique_id=self._hook_id + suffix)
+
+    def disable(self) -> None:
+        """Stop receiving (State=Disabled); batches in flight still finish."""
+        self.enabled = False
+        self._cancel_poll()
+
+    def enable(self) -> None:
+        """Start receiving again (State=Enabled)."""
+        if not self.stopped and not self.enabled:
+            self.enabled = True
+            self._schedule_poll(self.lab.clock.now())
+
+    @property
+    def state(self) -> str:
+        return "Disabled" if self.stopped or not self.enabled else "Enabled"
+
+    @property
+    def configuration(self) -> dict[str, Any]:
+        """The mapping as GetEventSourceMapping would describe it."""
+        config: dict[str, Any] = {
+            "UUID": self.uuid,
+            "EventSourceArn": self.queue_arn,
+            "FunctionArn": self.fn.arn,
+            "BatchSize": self.batch_size,
+            "MaximumBatchingWindowInSeconds": self.window_s,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"] if self.report_batch_item_failures else [],
+            "State": self.state,
+        }
+        if self.maximum_concurrency is not None:
+            config["ScalingConfig"] = {"MaximumConcurrency": self.maximum_concurrency}
+        if self.filters:
+            config["FilterCriteria"] = {"Filters": [{"Pattern": json.dumps(p)} for p in self.filters]}
+        return config
+
+    def __repr__(self) -> str:
+        parts = [
+            f"queue={queue_name(self.queue_url)!r}", f"function={self.fn.name!r}", f"batch_size={self.batch_size}",
+            f"window={self.window_s:g}s", f"report_batch_item_failures={self.report_batch_item_failures}",
+            f"maximum_concurrency={self.maximum_concurrency}", f"filters={len(self.filters)}", f"state={self.state}",
+        ]
+        return f"SqsEventSourceMapping({', '.join(parts)})"
+
+    # --- waking up -------------------------------------------------------------------
+    def _note_queue(self, params: dict, context: dict, **_: Any) -> None:
+        context["lambda_lab_queue_url"] = params.get("QueueUrl", "")
+
+    def _on_send(self, parsed: dict, context: dict, **_: Any) -> None:
+        """A send through the lab's SQS client: wake up now, as a long poll would return."""
+        if self.stopped or queue_name(context.get("lambda_lab_queue_url", "")) != queue_name(self.queue_url):
+            return
+        depth = self.lab.runtime.current_depth()
+        if depth:
+            ids = [parsed["MessageId"]] if "MessageId" in parsed else [e["MessageId"] for e in parsed.get("Successful", [])]
+            self._depth.update({i: depth for i in ids})
+        self._woken = True
+        self._idle_poll_s = IDLE_POLL_MIN_S
+        if self.enabled:
+            self._schedule_poll(self.lab.clock.now())
+
+    def _schedule_poll(self, at_s: float) -> None:
+        """Make sure a poll runs no later than ``at_s``."""
+        if self._poll_task is not None and not self._poll_task.cancelled:
+            if self._poll_task.due_s <= at_s:
+                return
+            self._poll_task.cancelled = True
+        self._poll_task = self.lab.scheduler.at(at_s, self._poll, f"sqs poll {queue_name(self.queue_url)}")
+
+    def _cancel_poll(self) -> None:
+        if self._poll_task is not None:
+            self._poll_task.cancelled = True
+            self._poll_task = None
+
+    # --- polling ---------------------------------------------------------------------
+    def _poll(self) -> None:
+        self._poll_task = None
+        if self.stopped or not self.enabled:
+            return
+        self._woken = False
+        self._vt_s = None
+        now = self.lab.clock.now()
+        self._visible_at = {m: t for m, t in self._visible_at.items() if t > now}
+        starved = False
+        while self._free_slots() > 0:
+            batch = self._gathering or _Batch(batching.BatchBuilder(self.batch_size), now)
+            self._gathering = None
+            got = self._fill(batch)
+            if len(batch.builder) and (batch.builder.full or now >= batch.started_s + self.window_s):
+                self._invoke(batch)
+            elif len(batch.builder):
+                self._gathering = batch  # the batching window is still open
+                break
+            elif not got:
+                starved = True
+                break
+            # else: everything received was filtered out; look again
+        else:
+            self._scale_up(now)
+        if starved or self._gathering:
+            self._last_scale_s = now  # scaling only accrues while every batch is busy
+        self._plan_next(now, starved)
+
+    def _free_slots(self) -> int:
+        return int(self._limit) - self._in_flight - (1 if self._gathering else 0)
+
+    def _scale_up(self, now: float) -> None:
+        """All batches busy and messages waiting: add up to 300 batches a minute (services-sqs-scaling)."""
+        cap = self.maximum_concurrency or MAX_BATCHES
+        grown = (now - self._last_scale_s) * SCALE_PER_MINUTE / 60
+        if grown >= 1:
+            self._limit = min(cap, self._limit + int(grown))
+            self._last_scale_s = now
+
+    def _fill(self, batch: _Batch) -> int:
+        """Receive into ``batch`` until full, the payload cap, or an empty receive; return messages received."""
+        received = 0
+        while self._carry and not batch.builder.full:
+            message, record = self._carry[0]
+            if not batch.builder.add(record):
+                break
+            self._carry.pop(0)
+            batch.messages[record["messageId"]] = message
+        while not batch.builder.full:
+            want = min(RECEIVE_MAX, batch.builder.room)
+            messages = self._receive(want)
+            received += len(messages)
+            for message, record in self._filtered(messages):
+                if batch.builder.full or not batch.builder.add(record):
+                    self._carry.append((message, record))
+                else:
+                    batch.messages[record["messageId"]] = message
+            if len(messages) < want or self.window_s == 0 and self.batch_size <= RECEIVE_MAX:
+                break
+        return received
+
+    def _receive(self, want: int) -> list[dict]:
+        resp = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=want, WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
+        )
+        messages = resp.get("Messages", [])
+        if messages:
+            self._backlog = None
+            self._idle_poll_s = IDLE_POLL_MIN_S
+            visibility = self._visibility_timeout()
+            now = self.lab.clock.now()
+            for m in messages:
+                self._visible_at[m["MessageId"]] = now + visibility
+        self.counts["received"] += len(messages)
+        return messages
+
+    def _visibility_timeout(self) -> float:
+        # Read once per poll: someone may change the queue after the mapping was created.
+        if self._vt_s is None:
+            attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["VisibilityTimeout"])
+            self._vt_s = float(attrs["Attributes"]["VisibilityTimeout"])
+        return self._vt_s
+
+    def _filtered(self, messages: list[dict]) -> list[tuple[dict, dict]]:
+        """Records for ``messages``; those matching no filter are deleted now, uninvoked."""
+        pairs = [(m, sqs_events.record(m, self.queue_arn, self.lab.region)) for m in messages]
+        if not self.filters:
+            return pairs
+        keep = [(m, r) for m, r in pairs if any(patterns.matches_sqs_record(p, r) for p in self.filters)]
+        dropped = [(m, r) for m, r in pairs if not any(r is k[1] for k in keep)]
+        if dropped:
+            self._delete([m for m, _ in dropped])
+            self.counts["filtered_out"] += len(dropped)
+            self._log_dropped(tuple(r["messageId"] for _, r in dropped))
+        return keep
+
+    def _log_dropped(self, ids: tuple[str, ...]) -> None:
+        t = round(self.lab.clock.elapsed(), 6)
+        self.lab.log.add(Invocation(
+            function=self.fn.name, source="sqs", request_id="", attempt=1, start=t, end=t, duration_ms=0.0,
+            billed_duration_ms=0, init_duration_ms=0.0, cold_start=False, outcome="dropped",
+            error_type="FilteredOut",
+            error_message=f"{len(ids)} message(s) matched no filter pattern and were deleted from the queue",
+            batch_size=len(ids), items=ids,
+        ))
+
+    # --- invoking and results --------------------------------------------------------
+    def _invoke(self, batch: _Batch) -> None:
+        ids = batch.ids
+        receive_counts = [int(r["attributes"]["ApproximateReceiveCount"]) for r in batch.builder.records]
+        depth = 1 + max((self._depth.get(i, 0) for i in ids), default=0)
+        batch.attempts += 1
+        self._in_flight += 1 if batch.attempts == 1 else 0
+        self.counts["invocations"] += 1
+        inv = self.lab.runtime.execute(
+            self.fn, sqs_events.event(batch.builder.records), source="sqs", attempt=max(receive_counts),
+            batch_size=len(ids), items=ids, depth=depth,
+        )
+        if inv.outcome == "throttled":
+            self._retry_throttled(batch)
+            return
+        end_s = self.lab.clock.start_s + inv.end
+        self._tasks.append(self.lab.scheduler.at(end_s, lambda: self._complete(batch, inv), "sqs result"))
+
+    def _retry_throttled(self, batch: _Batch) -> None:
+        """Throttled: retry the batch until its messages would be visible again (services-sqs-errorhandling)."""
+        delay = THROTTLE_RETRY_S * 2 ** (batch.attempts - 1)
+        expires = min(self._visible_at.get(i, 0.0) for i in batch.ids)
+        if self.lab.clock.now() + delay >= expires:
+            self._in_flight -= 1  # give up: the messages return when their visibility timeout ends
+            self._schedule_poll(self.lab.clock.now())
+            return
+        self._tasks.append(self.lab.scheduler.after(delay, lambda: self._invoke(batch), "sqs throttle retry"))
+
+    def _complete(self, batch: _Batch, inv: Invocation) -> None:
+        outcome = batching.judge(inv.outcome, inv.result, batch.ids,
+                                 report_batch_item_failures=self.report_batch_item_failures)
+        self._delete([batch.messages[i] for i in outcome.succeeded])
+        for i in outcome.succeeded:
+            self._depth.pop(i, None)
+        self._in_flight -= 1
+        if not self.stopped and self.enabled:
+            self._schedule_poll(self.lab.clock.now())
+
+    def _delete(self, messages: list[dict]) -> None:
+        for start in range(0, len(messages), RECEIVE_MAX):
+            chunk = messages[start:start + RECEIVE_MAX]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(chunk)],
+            )
+            for m in chunk:
+                self._visible_at.pop(m["MessageId"], None)
+            self.counts["deleted"] += len(chunk)
+
+    # --- deciding when to look again -------------------------------------------------
+    def _plan_next(self, now: float, starved: bool) -> None:
+        if self._gathering is not None:
+            close = self._gathering.started_s + self.window_s
+            self._schedule_poll(min(close, now + IDLE_POLL_MIN_S))
+            return
+        if not starved:
+            return  # every batch is busy: the next invocation end polls again
+        self._backlog = self._queue_depth()
+        candidates = [t + EPSILON_S for t in self._visible_at.values()]
+        if self._backlog > len(self._visible_at):
+            # Messages the poller knows nothing about: delayed, blocked FIFO groups, others' receipts.
+            candidates.append(now + self._idle_poll_s)
+            self._idle_poll_s = min(IDLE_POLL_MAX_S, self._idle_poll_s * 2)
+        elif not candidates:
+            candidates.append(now + IDLE_POLL_MAX_S)  # idle; a send through the lab wakes it sooner
+        self._schedule_poll(min(candidates))
+
+    def _queue_depth(self) -> int:
+        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+        return sum(int(v) for v in attrs.values())
+
+
+def _mapping_uuid(queue_arn: str, function: str, seed: int) -> str:
+    digest = hashlib.sha256(f"{seed}/{queue_arn}/{function}".encode()).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-a{digest[17:20]}-{digest[20:32]}"
+
+
+# --------------------------------------------------------------- moving messages back
+
+
+def redrive(lab: "Lab", dlq_url: str, source_url: str, max_messages: int | None = None) -> int:
+    """Move messages from a dead-letter queue back to ``source_url``; return how many moved.
+
+    A stand-in for SQS's StartMessageMoveTask, which moto lacks. Each message is
+    sent again with its body and message attributes (and, for FIFO, its group and
+    a fresh deduplication id, so the 5-minute dedup window cannot swallow it),
+    then deleted from the dead-letter queue. The moved copy gets a new message id
+    and starts again at ApproximateReceiveCount 1.
+    """
+    sqs = lab.client("sqs")
+    fifo = is_fifo(source_url)
+    moved = 0
+    while max_messages is None or moved < max_messages:
+        want = RECEIVE_MAX if max_messages is None else min(RECEIVE_MAX, max_messages - moved)
+        messages = sqs.receive_message(
+            QueueUrl=dlq_url, MaxNumberOfMessages=want, WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            break
+        for m in messages:
+            sqs.send_message(**_resend_params(source_url, m, fifo))
+            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=m["ReceiptHandle"])
+            moved += 1
+    return moved
+
+
+def _resend_params(source_url: str, message: dict, fifo: bool) -> dict[str, Any]:
+    params: dict[str, Any] = {"QueueUrl": source_url, "MessageBody": message["Body"]}
+    if message.get("MessageAttributes"):
+        params["MessageAttributes"] = message["MessageAttributes"]
+    if fifo:
+        params["MessageGroupId"] = message["Attributes"]["MessageGroupId"]
+        params["MessageDeduplicationId"] = hashlib.sha256(message["MessageId"].encode()).hexdigest()
+    return params
+
+
+def queue_counts(lab: "Lab", queue_url: str) -> dict[str, int]:
+    """Visible, in-flight and delayed message counts of a queue (GetQueueAttributes)."""
+    attrs = lab.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+    return {
+        "visible": int(attrs["ApproximateNumberOfMessages"]),
+        "in_flight": int(attrs["ApproximateNumberOfMessagesNotVisible"]),
+        "delayed": int(attrs["ApproximateNumberOfMessagesDelayed"]),
+    }
+
+
+def receive_all(lab: "Lab", queue_url: str) -> list[dict]:
+    """Every visible message in a queue (bodies and attributes), leaving them in flight.
+
+    For looking inside a dead-letter queue in a chapter; the messages become
+    visible again after the queue's visibility timeout.
+    """
+    sqs = lab.client("sqs")
+    out: list[dict] = []
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=RECEIVE_MAX, WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return out
+        out.extend(messages)
+
+
+def send_all(lab: "Lab", queue_url: str, bodies: Iterable[str], group_id: str | None = None) -> list[str]:
+    """Send ``bodies`` in order (SendMessageBatch, 10 at a time); return the message ids.
+
+    For a FIFO queue pass ``group_id`` (or a callable body -> group id); each
+    message gets a deduplication id from its position so equal bodies are kept.
+    """
+    sqs = lab.client("sqs")
+    fifo = is_fifo(queue_url)
+    ids: list[str] = []
+    items = list(bodies)
+    for start in range(0, len(items), RECEIVE_MAX):
+        entries = []
+        for n, body in enumerate(items[start:start + RECEIVE_MAX]):
+            entry: dict[str, Any] = {"Id": str(n), "MessageBody": body}
+            if fifo:
+                entry["MessageGroupId"] = group_id(body) if callable(group_id) else (group_id or "default")
+                entry["MessageDeduplicationId"] = f"{start + n}-{hashlib.sha256(body.encode()).hexdigest()[:32]}"
+            entries.append(entry)
+        resp = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        by_id = {e["Id"]: e["MessageId"] for e in resp.get("Successful", [])}
+        ids.extend(by_id[str(n)] for n in range(len(entries)) if str(n) in by_id)
+    return ids
