@@ -1,0 +1,426 @@
+"""Lambda's internal queue for asynchronous invocations (``InvocationType=Event``).
+
+S3, SNS and EventBridge all hand their events to this queue; it knows nothing about
+any of them. What it does, as AWS documents it
+(https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html):
+
+- ``submit`` answers at once with ``StatusCode 202`` and a request id; a separate
+  process (the scheduler here) runs the function later.
+- Function errors and timeouts are retried ``MaximumRetryAttempts`` times (0-2,
+  default 2): about 1 minute before the first retry, about 2 minutes before the second.
+- Throttles (429) go back to the queue and are retried with an interval that doubles
+  from 1 s to at most 5 minutes, until the event is older than
+  ``MaximumEventAgeInSeconds`` (60-21,600, default 6 hours). They do not use up retries.
+- When it gives up, the on-failure destination gets AWS's invocation record and the
+  older dead-letter queue gets the bare event; with neither, the event is logged with
+  outcome ``dropped``. Nothing disappears without a row in the log.
+- Successes go to the on-success destination, if any.
+- Reserved concurrency 0 sends events straight to the DLQ / on-failure destination.
+- Recursive loops: an invocation more than 16 deep in one chain is not run
+  (https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html).
+- At-least-once: ``duplicate_rate`` (seeded) delivers a copy of some events.
+
+Retries keep the request id of the original event, as on AWS. Every time is virtual.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
+
+import pandas as pd
+
+from ..errors import ConfigurationError
+from ..log import Invocation
+
+if TYPE_CHECKING:
+    from ..lab import Lab
+    from ..runtime import Function
+
+# https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html
+MIN_RETRY_ATTEMPTS, MAX_RETRY_ATTEMPTS = 0, 2
+MIN_EVENT_AGE_S, MAX_EVENT_AGE_S = 60, 21_600
+# https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+FUNCTION_ERROR_DELAYS_S = (60.0, 120.0)
+THROTTLE_FIRST_DELAY_S, THROTTLE_MAX_DELAY_S = 1.0, 300.0
+# https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html ("approximately 16 times")
+RECURSION_LIMIT = 16
+# https://docs.aws.amazon.com/lambda/latest/dg/dlq.html: ErrorMessage "truncated to 1 KB"
+DLQ_MESSAGE_LIMIT = 1024
+
+SUCCESS, RETRIES_EXHAUSTED, EVENT_AGE_EXCEEDED = "Success", "RetriesExhausted", "EventAgeExceeded"
+RECURSION_STOPPED = "RecursiveInvocationDropped"  # the CloudWatch metric's name for it
+
+
+@dataclass
+class AsyncConfig:
+    """A function's event invoke config, with AWS's names in snake case."""
+
+    maximum_retry_attempts: int = 2
+    maximum_event_age_s: int = 21_600
+    on_success: str | None = None
+    on_failure: str | None = None
+    dead_letter_arn: str | None = None
+    duplicate_rate: float = 0.0
+
+
+@dataclass
+class QueuedEvent:
+    """One event in the queue and what has happened to it so far."""
+
+    fn: "Function"
+    event: Any
+    request_id: str
+    received_s: float  # epoch seconds when Lambda accepted it
+    source: str
+    items: tuple[str, ...]
+    depth: int
+    attempts: int = 0  # every try, throttles included (the log's attempt column)
+    function_errors: int = 0
+    throttles: int = 0
+    last: Invocation | None = field(default=None, repr=False)
+    done: bool = False
+
+
+class AsyncQueue:
+    """Lambda's async invocation queue for every function in one lab (``lab.async_queue``)."""
+
+    def __init__(self, lab: "Lab"):
+        self.lab = lab
+        self.configs: dict[str, AsyncConfig] = {}
+        # Its own stream, so duplicates do not shift the runtime's request ids or durations.
+        self.rng = random.Random(f"async-queue-{lab.seed}")
+        self.outcomes: list[dict[str, Any]] = []
+        self._live: set[int] = set()
+        self._tasks: dict[int, Any] = {}  # scheduled and not yet run, so stop() can cancel them
+        self._keys = itertools.count()
+        self._stopped = False
+
+    # --- configuration -------------------------------------------------------------
+    def configure(
+        self,
+        fn: "Function",
+        maximum_retry_attempts: int = 2,
+        maximum_event_age_s: int = 21_600,
+        on_success: str | None = None,
+        on_failure: str | None = None,
+        dead_letter_arn: str | None = None,
+        duplicate_rate: float = 0.0,
+    ) -> AsyncConfig:
+        """PutFunctionEventInvokeConfig (+ DeadLetterConfig) for ``fn``; refused like AWS refuses it.
+
+        ``maximum_event_age_s`` in seconds; ``duplicate_rate`` is the chance (0-1) that
+        an accepted event is delivered twice.
+        """
+        _check_int("MaximumRetryAttempts", maximum_retry_attempts, MIN_RETRY_ATTEMPTS, MAX_RETRY_ATTEMPTS)
+        _check_int("MaximumEventAgeInSeconds", maximum_event_age_s, MIN_EVENT_AGE_S, MAX_EVENT_AGE_S)
+        if not 0.0 <= duplicate_rate <= 1.0:
+            raise ConfigurationError(f"duplicate_rate is a probability between 0 and 1, got {duplicate_rate}")
+        for role, arn in (("OnSuccess", on_success), ("OnFailure", on_failure)):
+            if arn is not None:
+                self._check_destination(role, arn, fn)
+        if dead_letter_arn is not None:
+            self._check_dead_letter(dead_letter_arn)
+        config = AsyncConfig(maximum_retry_attempts, maximum_event_age_s, on_success, on_failure,
+                             dead_letter_arn, duplicate_rate)
+        self.configs[fn.name] = config
+        return config
+
+    def config_for(self, fn: "Function") -> AsyncConfig:
+        """The function's config, or AWS's defaults when it has none."""
+        return self.configs.get(fn.name) or AsyncConfig()
+
+    def _check_destination(self, role: str, arn: str, fn: "Function") -> None:
+        service, name = _parse_arn(arn, role)
+        if service == "s3":
+            # S3 buckets are an AWS on-failure destination; the lab does not write them.
+            allowed = "on failure only; the lab supports SQS, SNS, Lambda and EventBridge"
+            raise ConfigurationError(f"{role} destination {arn}: S3 buckets are destinations {allowed}")
+        if service not in ("sqs", "sns", "lambda", "events"):
+            raise ConfigurationError(
+                f"{role} destination must be an SQS queue, SNS topic, Lambda function or EventBridge "
+                f"event bus ARN, got {arn}"
+            )
+        if service == "lambda" and name == fn.name:
+            raise ConfigurationError(f"{role} destination cannot be the function itself ({arn})")
+        self._check_exists(service, name, arn, role)
+
+    def _check_dead_letter(self, arn: str) -> None:
+        service, name = _parse_arn(arn, "DeadLetterConfig")
+        if service not in ("sqs", "sns"):
+            raise ConfigurationError(f"DeadLetterConfig TargetArn must be an SQS queue or SNS topic ARN, got {arn}")
+        self._check_exists(service, name, arn, "DeadLetterConfig")
+
+    def _check_exists(self, service: str, name: str, arn: str, role: str) -> None:
+        if name.endswith(".fifo"):
+            kind = "queue" if service == "sqs" else "topic"
+            raise ConfigurationError(
+                f"{role}: a FIFO {kind} cannot receive asynchronous invocation records; Lambda supports "
+                f"standard SQS queues and standard SNS topics only (it would count DestinationDeliveryFailures), got {arn}"
+            )
+        if not _resource_exists(self.lab, service, name, arn):
+            raise ConfigurationError(f"{role}: {arn} does not exist in this lab; create it first")
+
+    # --- the queue -----------------------------------------------------------------
+    def submit(
+        self,
+        fn: "Function",
+        event: Any,
+        *,
+        source: str = "async",
+        items: tuple[str, ...] = (),
+        depth: int | None = None,
+        delay_s: float = 0.0,
+    ) -> dict[str, Any]:
+        """Invoke with ``InvocationType=Event``: queue ``event`` and return what Invoke returns.
+
+        ``depth`` is the position in a chain of invocations (default: one deeper than the
+        handler running now, 1 from a cell); ``delay_s`` is how long after now Lambda
+        picks it up.
+        """
+        if self._stopped:
+            raise RuntimeError("the lab is closed")
+        request_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        depth = self.lab.runtime.current_depth() + 1 if depth is None else depth
+        copies = 1 + (self.rng.random() < self.config_for(fn).duplicate_rate)
+        for copy in range(copies):
+            queued = QueuedEvent(fn, event, request_id, self.lab.clock.now(), source, tuple(items), depth)
+            self._live.add(id(queued))
+            # A duplicate shows up a little later, as an eventually consistent queue delivers it.
+            lag_s = delay_s + (self.rng.uniform(0.05, 1.0) if copy else 0.0)
+            self._schedule(self.lab.clock.now() + lag_s, lambda q=queued: self._attempt(q), f"async {fn.name}")
+        return {
+            "StatusCode": 202,
+            "Payload": b"",
+            "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": 202},
+        }
+
+    def pending(self) -> bool:
+        """True while an event waits, runs, or waits for a retry."""
+        return bool(self._live)
+
+    def stop(self) -> None:
+        """Cancel everything scheduled; the queue accepts no more events."""
+        self._stopped = True
+        for task in self._tasks.values():
+            task.cancelled = True
+        self._tasks.clear()
+        self._live.clear()
+
+    def _schedule(self, at_s: float, action: Any, label: str) -> None:
+        key = next(self._keys)
+
+        def run() -> None:
+            self._tasks.pop(key, None)
+            action()
+
+        self._tasks[key] = self.lab.scheduler.at(at_s, run, label)
+
+    # --- one attempt ---------------------------------------------------------------
+    def _attempt(self, q: QueuedEvent) -> None:
+        config = self.config_for(q.fn)
+        if q.depth > RECURSION_LIMIT:
+            self._stop_recursion(q, config)
+            return
+        if q.attempts and self.lab.clock.now() - q.received_s >= config.maximum_event_age_s:
+            self._give_up(q, config, EVENT_AGE_EXCEEDED)
+            return
+        q.attempts += 1
+        with _fixed_request_id(self.lab.runtime, q.request_id):
+            inv = self.lab.runtime.execute(q.fn, q.event, source=q.source, attempt=q.attempts,
+                                           items=q.items, depth=q.depth)
+        q.last = inv
+        end_s = self.lab.clock.start_s + inv.end
+        self._schedule(end_s, lambda: self._finish(q, inv), f"async {q.fn.name} done")
+
+    def _finish(self, q: QueuedEvent, inv: Invocation) -> None:
+        config = self.config_for(q.fn)
+        if inv.outcome == "success":
+            if config.on_success:
+                self._deliver_record(q, config.on_success, SUCCESS)
+            self._close(q, SUCCESS, config.on_success)
+        elif inv.outcome == "throttled":
+            if q.fn.reserved_concurrency == 0:
+                self._give_up(q, config, RETRIES_EXHAUSTED)  # AWS: "without any retries"
+                return
+            q.throttles += 1
+            delay = min(THROTTLE_FIRST_DELAY_S * 2 ** (q.throttles - 1), THROTTLE_MAX_DELAY_S)
+            self._retry_at(q, config, self.lab.clock.now() + delay)
+        else:  # error or timeout
+            q.function_errors += 1
+            if q.function_errors > config.maximum_retry_attempts:
+                self._give_up(q, config, RETRIES_EXHAUSTED)
+                return
+            self._retry_at(q, config, self.lab.clock.now() + FUNCTION_ERROR_DELAYS_S[q.function_errors - 1])
+
+    def _retry_at(self, q: QueuedEvent, config: AsyncConfig, at_s: float) -> None:
+        expires_s = q.received_s + config.maximum_event_age_s
+        # The event is discarded once it is older than the maximum age: check then, not later.
+        self._schedule(min(at_s, expires_s), lambda: self._attempt(q), f"async {q.fn.name} retry")
+
+    # --- endings -------------------------------------------------------------------
+    def _give_up(self, q: QueuedEvent, config: AsyncConfig, condition: str) -> None:
+        targets = [arn for arn in (config.on_failure, config.dead_letter_arn) if arn]
+        if config.on_failure:
+            self._deliver_record(q, config.on_failure, condition)
+        if config.dead_letter_arn:
+            self._deliver_dead_letter(q, config.dead_letter_arn)
+        if not targets:
+            self._log_dropped(q, condition, f"{condition} after {q.attempts} attempt(s); no dead-letter queue "
+                                            "or on-failure destination: event discarded")
+        self._close(q, condition, ", ".join(targets) or None)
+
+    def _stop_recursion(self, q: QueuedEvent, config: AsyncConfig) -> None:
+        targets = [arn for arn in (config.on_failure, config.dead_letter_arn) if arn]
+        if config.on_failure:
+            self._deliver_record(q, config.on_failure, RETRIES_EXHAUSTED)
+        if config.dead_letter_arn:
+            self._deliver_dead_letter(q, config.dead_letter_arn)
+        where = f"sent to {', '.join(targets)}" if targets else "no dead-letter queue or on-failure destination"
+        self._log_dropped(q, RECURSION_STOPPED,
+                          f"recursive loop detected: invocation {q.depth} in one chain (limit {RECURSION_LIMIT}); {where}")
+        self._close(q, RECURSION_STOPPED, ", ".join(targets) or None)
+
+    def _log_dropped(self, q: QueuedEvent, error_type: str, message: str) -> None:
+        t = round(self.lab.clock.elapsed(), 6)
+        self.lab.log.add(Invocation(
+            function=q.fn.name, source=q.source, request_id=q.request_id, attempt=q.attempts, start=t, end=t,
+            duration_ms=0.0, billed_duration_ms=0, init_duration_ms=0.0, cold_start=False, outcome="dropped",
+            error_type=error_type, error_message=message, items=q.items,
+        ))
+
+    def _close(self, q: QueuedEvent, condition: str, target: str | None) -> None:
+        q.done = True
+        self._live.discard(id(q))
+        self.outcomes.append({
+            "time": round(self.lab.clock.elapsed(), 6), "function": q.fn.name, "request_id": q.request_id,
+            "source": q.source, "attempts": q.attempts, "condition": condition, "target": target,
+        })
+
+    def outcomes_frame(self) -> pd.DataFrame:
+        """One row per event the queue finished with: when, how (condition), and where it went."""
+        columns = ["time", "function", "request_id", "source", "attempts", "condition", "target"]
+        return pd.DataFrame(self.outcomes, columns=columns)
+
+    # --- where records go ----------------------------------------------------------
+    def invocation_record(self, q: QueuedEvent, condition: str) -> dict[str, Any]:
+        """AWS's invocation record for ``q`` (what destinations receive)."""
+        inv = q.last
+        context: dict[str, Any] = {
+            "requestId": q.request_id,
+            "functionArn": f"{q.fn.arn}:{q.fn.version}",
+            "condition": condition,
+            "approximateInvokeCount": q.attempts,
+        }
+        response: dict[str, Any] = {"statusCode": 200, "executedVersion": q.fn.version}
+        payload = inv.result if inv is not None else None
+        if inv is None or inv.outcome == "throttled":
+            response = {"statusCode": 429, "executedVersion": q.fn.version, "functionError": "Unhandled"}
+        elif inv.outcome != "success":
+            response["functionError"] = "Unhandled"
+        return {
+            "version": "1.0",
+            "timestamp": self.lab.clock.iso(),
+            "requestContext": context,
+            "requestPayload": q.event,
+            "responseContext": response,
+            "responsePayload": payload,
+        }
+
+    def _deliver_record(self, q: QueuedEvent, arn: str, condition: str) -> None:
+        record = self.invocation_record(q, condition)
+        service, name = _parse_arn(arn, "destination")
+        body = json.dumps(record, default=str)
+        if service == "sqs":
+            self.lab.client("sqs").send_message(QueueUrl=_queue_url(self.lab, name), MessageBody=body)
+        elif service == "sns":
+            self.lab.client("sns").publish(TopicArn=arn, Message=body)
+        elif service == "events":
+            outcome = "Success" if condition == SUCCESS else "Failure"
+            self.lab.client("events").put_events(Entries=[{
+                "Source": "lambda",
+                "DetailType": f"Lambda Function Invocation Result - {outcome}",
+                "Detail": body,
+                "Resources": [arn, record["requestContext"]["functionArn"]],
+                "EventBusName": name,
+            }])
+        elif service == "lambda":
+            target = self.lab.runtime.functions[name]
+            self.submit(target, record, source="destination", depth=q.depth + 1)
+
+    def _deliver_dead_letter(self, q: QueuedEvent, arn: str) -> None:
+        inv = q.last
+        code = "429" if inv is None or inv.outcome == "throttled" else "200"
+        message = (inv.error_message if inv is not None else None) or "Event dropped before it was run"
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": q.request_id},
+            "ErrorCode": {"DataType": "Number", "StringValue": code},
+            "ErrorMessage": {"DataType": "String", "StringValue": message[:DLQ_MESSAGE_LIMIT]},
+        }
+        body = json.dumps(q.event, default=str)
+        service, name = _parse_arn(arn, "DeadLetterConfig")
+        if service == "sqs":
+            self.lab.client("sqs").send_message(QueueUrl=_queue_url(self.lab, name), MessageBody=body,
+                                                MessageAttributes=attributes)
+        else:
+            self.lab.client("sns").publish(TopicArn=arn, Message=body, MessageAttributes=attributes)
+
+
+# --- helpers -------------------------------------------------------------------------
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ConfigurationError(f"{name} must be an integer between {low:,} and {high:,}, got {value!r}")
+
+
+def _parse_arn(arn: str, role: str) -> tuple[str, str]:
+    """``(service, resource name)`` of an ARN; ``ConfigurationError`` if it is not one."""
+    parts = arn.split(":") if isinstance(arn, str) else []
+    if len(parts) < 6 or parts[0] != "arn":
+        raise ConfigurationError(f"{role} must be an ARN (arn:aws:<service>:<region>:<account>:<resource>), got {arn!r}")
+    service, resource = parts[2], ":".join(parts[5:])
+    if service == "lambda":
+        resource = resource.split(":")[1] if resource.startswith("function:") else resource
+    elif service == "events":
+        resource = resource.split("/", 1)[1] if resource.startswith("event-bus/") else resource
+    elif service == "s3":
+        resource = resource.lstrip(":")
+    return service, resource
+
+
+def _queue_url(lab: "Lab", name: str) -> str:
+    return lab.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+
+def _resource_exists(lab: "Lab", service: str, name: str, arn: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        if service == "sqs":
+            _queue_url(lab, name)
+        elif service == "sns":
+            lab.client("sns").get_topic_attributes(TopicArn=arn)
+        elif service == "events":
+            lab.client("events").describe_event_bus(Name=name)
+        elif service == "lambda":
+            return name in lab.runtime.functions
+    except ClientError:
+        return False
+    return True
+
+
+@contextmanager
+def _fixed_request_id(runtime: Any, request_id: str) -> Iterator[None]:
+    """Make the next ``execute`` use ``request_id``: AWS keeps it across async retries.
+
+    The runtime has no parameter for this yet, so shadow its id source for one call.
+    """
+    runtime._request_id = lambda: request_id
+    try:
+        yield
+    finally:
+        del runtime._request_id
