@@ -92,11 +92,15 @@ class Lab:
     def _make_session(self) -> boto3.session.Session:
         if self.real_aws:
             return boto3.session.Session(region_name=self.region)
-        core = botocore.session.Session()
-        # Point botocore away from ~/.aws so no profile, key or setting of yours is read.
-        core.set_config_variable("config_file", os.devnull)
-        core.set_config_variable("credentials_file", os.devnull)
-        core.set_config_variable("profile", None)
+        # Cut botocore off from ~/.aws and AWS_* variables (profile, keys, endpoint
+        # overrides), so no setting of yours is read and nothing is sent elsewhere.
+        isolated = {
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+            "ignore_configured_endpoint_urls": (None, None, True, None),
+        }
+        core = botocore.session.Session(session_vars=isolated)
         return boto3.session.Session(botocore_session=core, region_name=self.region, **FAKE_CREDENTIALS)
 
     def _start_moto(self) -> None:
