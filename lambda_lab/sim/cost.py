@@ -72,4 +72,5 @@ def cost_table(summaries: dict[str, dict], free_tier: bool = False) -> pd.DataFr
             eventbridge_events=int(s.get("eventbridge_events", 0)),
             free_tier=free_tier,
         )
-    return pd.DataFrame(rows).T.fillna(0.0)
+    df = pd.DataFrame.from_dict(rows, orient="index").fillna(0.0)
+    return df[[c for c in df.columns if c != "total_usd"] + ["total_usd"]]

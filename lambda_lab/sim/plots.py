@@ -70,9 +70,11 @@ def duplicate_curve(df: pd.DataFrame) -> Figure:
     return fig
 
 
-def contention(df: pd.DataFrame, column: str = "calls") -> Figure:
+def contention(df: pd.DataFrame, column: str = "calls", logy: bool = False) -> Figure:
     """Calls (or completion time) against the number of clients, one line per strategy."""
     fig, ax = plt.subplots()
+    if logy:
+        ax.set_yscale("log")
     for strategy, g in df.groupby("strategy", sort=False):
         ax.plot(g["clients"], g[column], marker="o", ms=3, label=STRATEGY_LABELS.get(strategy, strategy))
     ax.set_xlabel("clients racing for one row")

@@ -638,6 +638,22 @@ def simulate_storm(
     return StormResult(timeline=timeline, summary=summary, config=cfg)
 
 
+def downstream(timeline: pd.DataFrame, connections: int) -> dict:
+    """What a database with ``connections`` connections sees if each invocation holds one.
+
+    Returns the peak of concurrent invocations, the seconds during which it exceeded the
+    connections, and the largest number of invocations left without a connection.
+    """
+    step = float(timeline["time_s"].iloc[1] - timeline["time_s"].iloc[0]) if len(timeline) > 1 else 0.0
+    peak = int(timeline["concurrency_max"].max())
+    over = timeline["concurrency_max"] > connections
+    return {
+        "peak_connections": peak,
+        "seconds_over_limit": float(over.sum() * step),
+        "refused_at_peak": max(0, peak - connections),
+    }
+
+
 def _nice(x: float) -> float:
     """Round a bin width up to 1, 2 or 5 times a power of ten."""
     if x <= 0:
