@@ -28,6 +28,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for path, seconds in sorted(_spent.items()):
         flag = "  OVER BUDGET" if seconds > BUDGET_S else ""
         terminalreporter.write_line(f"{seconds:6.1f} s  {path}{flag}")
+    over = [path for path, seconds in _spent.items() if seconds > BUDGET_S]
+    if over:
+        terminalreporter.write_line(f"FAILED: {len(over)} notebook(s) over the {BUDGET_S:.0f} s budget")
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
