@@ -314,9 +314,15 @@ class SqsEventSourceMapping:
         self._poll_task = None
         if self.stopped or not self.enabled:
             return
-        self._woken = False
+        woken, self._woken = self._woken, False
         self._vt_s = None
         now = self.lab.clock.now()
+        if self._backlog == 0 and not (woken or self._visible_at or self._carry or self._gathering):
+            # Idle heartbeat: a cheap look at the counts before paying for a receive.
+            self._backlog = self._queue_depth()
+            if self._backlog == 0:
+                self._schedule_poll(now + IDLE_POLL_MAX_S)
+                return
         self._visible_at = {m: t for m, t in self._visible_at.items() if t > now}
         starved = False
         while self._free_slots() > 0:
@@ -451,9 +457,39 @@ class SqsEventSourceMapping:
         self._delete([batch.messages[i] for i in outcome.succeeded])
         for i in outcome.succeeded:
             self._depth.pop(i, None)
+        if self.fifo and len(outcome.failed) > 1:
+            self._unblock_moto_fifo([batch.messages[i] for i in outcome.failed])
         self._in_flight -= 1
         if not self.stopped and self.enabled:
             self._schedule_poll(self.lab.clock.now())
+
+    def _unblock_moto_fifo(self, failed: list[dict]) -> None:
+        """Keep moto's FIFO redelivery in order after a failure of several messages of a group.
+
+        moto (5.2.5) forgets that an expired message is no longer in flight only when a
+        receive walks past it, in queue order; so when m2, m3 and m4 of a group expire
+        together it skips m2 and m3 (their group still looks busy) and delivers m4 first.
+        AWS redelivers m2, m3, m4. Making every failed message after the first of its group
+        visible now (still blocked behind the first, which stays in flight) and looking
+        1 ms later lets moto clear them, so the group comes back in order.
+        """
+        first_of_group: set[str] = set()
+        later = []
+        for m in failed:
+            group = m.get("Attributes", {}).get("MessageGroupId", "")
+            if group in first_of_group:
+                later.append(m)
+            first_of_group.add(group)
+        if not later:
+            return
+        for start in range(0, len(later), RECEIVE_MAX):
+            chunk = later[start:start + RECEIVE_MAX]
+            self.sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for n, m in enumerate(chunk)])
+        now = self.lab.clock.now()
+        for m in later:
+            self._visible_at[m["MessageId"]] = now + EPSILON_S / 2  # look once right after they clear
 
     def _delete(self, messages: list[dict]) -> None:
         for start in range(0, len(messages), RECEIVE_MAX):
