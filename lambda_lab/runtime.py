@@ -244,13 +244,15 @@ class Runtime:
         batch_size: int | None = None,
         items: tuple[str, ...] = (),
         depth: int = 1,
+        request_id: str | None = None,
     ) -> Invocation:
         """Run one invocation starting now; return its record (already in the lab's log).
 
         Never raises for handler errors, timeouts or throttles: the outcome says which.
+        ``request_id`` keeps an id across retries (AWS does for async events).
         """
         now = self.lab.clock.now()
-        request_id = self._request_id()
+        request_id = request_id or self._request_id()
         throttle_reason = self._throttle_reason(fn, now)
         if throttle_reason:
             return self._record_throttle(fn, request_id, source, attempt, batch_size, items, throttle_reason)
