@@ -29,7 +29,7 @@ lab: venv
 test: venv check-notebooks unit notebooks
 
 unit: venv
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q -n 2
 
 check-notebooks: venv
 	$(BIN)/python tools/notebooks.py check $(NOTEBOOKS)
