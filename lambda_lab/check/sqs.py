@@ -1,0 +1,106 @@
+"""Exercise checks for chapter 02_sqs.
+
+Handlers are checked the way Powertools' docs suggest testing them: call them with
+well-formed SQS events (``events.sqs.sample_event``) and read the answer. The
+configuration check reads the chapter's queue and mapping.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import Verdict, report
+from ..events.sqs import sample_event
+from ..sources import batching
+from ..sources.sqs import VISIBILITY_FACTOR
+
+if TYPE_CHECKING:
+    from ..sources.sqs import SqsEventSourceMapping
+
+Handler = Callable[[Any, Any], Any]
+
+GOOD = [json.dumps({"order_id": n, "amount": 10 * n}) for n in (1, 2, 3)]
+BAD = ["not json at all", json.dumps({"amount": 5}), json.dumps(["order_id", 4])]
+
+
+def _call(handler: Handler, event: dict) -> tuple[Any, str | None]:
+    try:
+        return handler(event, None), None
+    except Exception as exc:  # the learner's bug is the check's finding
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _failed_ids(response: Any, event: dict) -> tuple[str, ...] | str:
+    """The ids Lambda would retry, or a sentence saying why the whole batch fails."""
+    ids = [r["messageId"] for r in event["Records"]]
+    outcome = batching.judge("success", response, ids, report_batch_item_failures=True)
+    if outcome.all_failed and len(ids) > 1 and "partial" not in outcome.reason:
+        return outcome.reason
+    return outcome.failed
+
+
+def partial_batch(handler: Handler) -> Verdict:
+    """Exercise 1: report exactly the records without a JSON ``order_id``, never raise."""
+    problems = []
+    for name, bodies in (("all good", GOOD), ("mixed", [GOOD[0], BAD[0], GOOD[1], BAD[1], BAD[2], GOOD[2]])):
+        event = sample_event(bodies)
+        response, error = _call(handler, event)
+        if error:
+            problems.append(f"{name} batch: the handler raised {error}, so Lambda retries the whole batch")
+            continue
+        failed = _failed_ids(response, event)
+        if isinstance(failed, str):
+            problems.append(f"{name} batch: {failed}")
+            continue
+        expected = tuple(r["messageId"] for r in event["Records"] if r["body"] in BAD)
+        if failed != expected:
+            got = [next(r["body"] for r in event["Records"] if r["messageId"] == i) for i in failed]
+            problems.append(f"{name} batch: Lambda would retry {got}, expected {[b for b in bodies if b in BAD]}")
+    return report("Exercise 1 (report only what failed)", problems)
+
+
+def mapping_settings(mapping: "SqsEventSourceMapping") -> Verdict:
+    """Exercise 2: batches of 50, a window AWS accepts, and a visibility timeout that follows the 6x guidance."""
+    problems = []
+    if mapping.batch_size != 50:
+        problems.append(f"batch size is {mapping.batch_size}, the exercise asks for 50")
+    if mapping.fn.timeout_s != 20:
+        problems.append(f"function timeout is {mapping.fn.timeout_s} s, the exercise asks for 20 s")
+    if mapping.batch_size > batching.WINDOW_REQUIRED_ABOVE and mapping.window_s < 1:
+        problems.append("batches over 10 need a batching window of at least 1 s")
+    attrs = mapping.sqs.get_queue_attributes(QueueUrl=mapping.queue_url, AttributeNames=["VisibilityTimeout"])
+    visibility = int(attrs["Attributes"]["VisibilityTimeout"])
+    advised = VISIBILITY_FACTOR * mapping.fn.timeout_s + mapping.window_s
+    if visibility < advised:
+        problems.append(
+            f"visibility timeout {visibility} s is under 6 x {mapping.fn.timeout_s:g} s + {mapping.window_s:g} s "
+            f"= {advised:g} s")
+    if not mapping.report_batch_item_failures:
+        problems.append("turn on report_batch_item_failures so one bad message does not retry 49 good ones")
+    return report("Exercise 2 (settings that follow the guidance)", problems)
+
+
+def fifo_stop_at_first_failure(handler: Handler) -> Verdict:
+    """Exercise 3: on a FIFO batch, report the first failure and every record after it."""
+    problems = []
+    cases = (
+        ("no failure", ["ok-1", "ok-2", "ok-3"], 3),
+        ("failure in the middle", ["ok-1", "ok-2", "fail-3", "ok-4", "ok-5"], 2),
+        ("failure first", ["fail-1", "ok-2"], 0),
+    )
+    for name, bodies, first_bad in cases:
+        event = sample_event(bodies, group_id="customer-7")
+        response, error = _call(handler, event)
+        if error:
+            problems.append(f"{name}: the handler raised {error}")
+            continue
+        failed = _failed_ids(response, event)
+        if isinstance(failed, str):
+            problems.append(f"{name}: {failed}")
+            continue
+        expected = tuple(r["messageId"] for r in event["Records"][first_bad:])
+        if failed != expected:
+            got = [next(r["body"] for r in event["Records"] if r["messageId"] == i) for i in failed]
+            problems.append(f"{name}: Lambda would retry {got}, expected {bodies[first_bad:]}")
+    return report("Exercise 3 (FIFO: stop at the first failure)", problems)
