@@ -219,3 +219,18 @@ def test_stop_detaches_the_hook(lab):
     lab.client("s3").put_object(Bucket="photos", Key="k", Body=b"x")
     lab.run_until_idle()
     assert seen == [] and not notification.pending()
+
+
+def test_versioned_bucket_events_keep_the_order_of_writes(lab):
+    s3 = lab.client("s3")
+    s3.put_bucket_versioning(Bucket="photos", VersioningConfiguration={"Status": "Enabled"})
+    fn, seen = recorder(lab)
+    lab.s3_trigger("photos", fn, events=["s3:ObjectCreated:*", "s3:ObjectRemoved:*"])
+    versions = [s3.put_object(Bucket="photos", Key="doc.txt", Body=b"1")["VersionId"]]
+    marker = s3.delete_object(Bucket="photos", Key="doc.txt")["VersionId"]
+    versions.append(s3.put_object(Bucket="photos", Key="doc.txt", Body=b"22")["VersionId"])
+    lab.run_until_idle()
+    assert [r["eventName"] for r in seen] == ["ObjectCreated:Put", "ObjectRemoved:DeleteMarkerCreated", "ObjectCreated:Put"]
+    assert [r["s3"]["object"]["versionId"] for r in seen] == [versions[0], marker, versions[1]]
+    keys = [sequencer_key(r["s3"]["object"]["sequencer"]) for r in seen]
+    assert keys == sorted(keys)

@@ -21,9 +21,10 @@ What the lab corrects (reference/moto-audit.md §3):
 - no event for a delete on a versioned bucket: the lab sends ``ObjectRemoved:DeleteMarkerCreated``.
 
 Writes made through ``lab.client("s3")`` are seen as they happen (a botocore
-``after-call`` hook), which gives the exact chain depth of the writer for recursive-loop
-detection and the version id. Writes through any other client still arrive through the
-queue; they count as the start of a new chain.
+``after-call`` hook): that schedules the delivery, and gives the chain depth of the writer
+(for recursive-loop detection) and the version id. Writes through any other boto3 client
+still reach the queue; ``lab.run_until_idle`` notices them (``pending`` asks the queue), they
+carry no ``versionId``, and they count as the start of a new chain.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ WRITE_EVENTS = {
     "DeleteObjects": "ObjectRemoved:Delete",
 }
 _HOOK_IDS = itertools.count()
+DELETE_MARKER = "ObjectRemoved:DeleteMarkerCreated"
 _CONFIG_KINDS = ("QueueConfigurations", "TopicConfigurations", "LambdaFunctionConfigurations")
 # One id source per (lab, bucket): sequencers must grow per key whoever reads the bucket.
 _ID_SOURCES: "weakref.WeakKeyDictionary[Any, dict[str, s3_events.S3Ids]]" = weakref.WeakKeyDictionary()
@@ -215,21 +217,29 @@ class S3Notification:
     def _poll(self) -> None:
         """Take every notification from the queue, correct it and hand it to the async queue."""
         writes, self._writes = self._writes, []
+        order = {id(w): i for i, w in enumerate(writes)}
+        # moto sends nothing for a delete marker: the lab writes those events itself, in the
+        # place their write had, so sequencers keep growing in the order things happened.
+        markers = [w for w in writes if w.name == DELETE_MARKER]
         for message in self._drain():
             if s3_events.is_test_event(message):
                 self.test_events.append(message)  # Lambda never receives the test event
                 continue
             for raw in message.get("Records", []):
-                corrected = self._correct(raw, writes)
-                if corrected is not None:
-                    self._deliver(*corrected)
-        # moto sends nothing for a delete marker: the lab writes that event itself.
-        for write in writes:
-            if write.name == "ObjectRemoved:DeleteMarkerCreated":
-                self.corrections.append(f"{write.key}: added ObjectRemoved:DeleteMarkerCreated (moto sends none)")
-                rec = self._record(write.name, write.key, iso_utc(write.epoch_s), write.epoch_s,
-                                   version_id=write.version_id)
-                self._deliver(rec, write.key, write.depth)
+                matched = self._match(raw, writes)
+                if matched is None:
+                    continue
+                key, write = matched
+                while write is not None and markers and order[id(markers[0])] < order[id(write)]:
+                    self._deliver_marker(markers.pop(0))
+                self._deliver(self._corrected(raw, key, write), key, write.depth if write else 0)
+        for marker in markers:
+            self._deliver_marker(marker)
+
+    def _deliver_marker(self, write: Write) -> None:
+        self.corrections.append(f"{write.key}: added {write.name} (moto sends none)")
+        rec = self._record(write.name, write.key, iso_utc(write.epoch_s), write.epoch_s, version_id=write.version_id)
+        self._deliver(rec, write.key, write.depth)
 
     def _drain(self) -> list[dict[str, Any]]:
         sqs, messages = self.lab.client("sqs"), []
@@ -242,20 +252,23 @@ class S3Notification:
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
             messages.extend(json.loads(m["Body"]) for m in got)
 
-    def _correct(self, raw: dict[str, Any], writes: list[Write]) -> tuple[dict[str, Any], str, int] | None:
-        """(record, key, writer depth) for a moto record, or None for moto's extra multipart event."""
+    def _match(self, raw: dict[str, Any], writes: list[Write]) -> tuple[str, Write | None] | None:
+        """(decoded key, the write that caused it) for a moto record; None for moto's extra multipart event."""
         name, obj = raw["eventName"], raw["s3"]["object"]
         key = unquote_plus(obj["key"])
         if name == "ObjectCreated:Put" and "-" in str(obj.get("eTag", "")):
             self.corrections.append(f"{key}: dropped moto's extra ObjectCreated:Put for a multipart upload")
             return None
-        write = _take(writes, key, name)
-        epoch_s = write.epoch_s if write else _epoch(raw["eventTime"])
+        return key, _take(writes, key, name)
+
+    def _corrected(self, raw: dict[str, Any], key: str, write: Write | None) -> dict[str, Any]:
+        """moto's record with S3's fields, S3's key encoding and S3's rules for deletes."""
+        obj = raw["s3"]["object"]
         if "%2F" in obj["key"]:
             self.corrections.append(f"{key}: key {obj['key']} -> {s3_events.encode_key(key)} (S3 keeps '/')")
-        rec = self._record(name, key, raw["eventTime"], epoch_s, size=obj.get("size"), etag=obj.get("eTag"),
-                           version_id=write.version_id if write else None)
-        return rec, key, write.depth if write else 0
+        epoch_s = write.epoch_s if write else _epoch(raw["eventTime"])
+        return self._record(raw["eventName"], key, raw["eventTime"], epoch_s, size=obj.get("size"),
+                            etag=obj.get("eTag"), version_id=write.version_id if write else None)
 
     def _record(self, name: str, key: str, time_iso: str, epoch_s: float, **fields: Any) -> dict[str, Any]:
         return s3_events.record(name=name, bucket=self.bucket, key=key, time_iso=time_iso, region=self.lab.region,
@@ -301,7 +314,7 @@ def _changes(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> 
 
 def _delete_name(delete_marker: bool | None, version_id: str | None) -> str:
     # A delete without a version id on a versioned bucket only adds a delete marker.
-    return "ObjectRemoved:DeleteMarkerCreated" if delete_marker and not version_id else "ObjectRemoved:Delete"
+    return DELETE_MARKER if delete_marker and not version_id else "ObjectRemoved:Delete"
 
 
 def _take(writes: list[Write], key: str, name: str) -> Write | None:
