@@ -114,6 +114,9 @@ class AsyncQueue:
     ) -> AsyncConfig:
         """PutFunctionEventInvokeConfig (+ DeadLetterConfig) for ``fn``; refused like AWS refuses it.
 
+        Like the Put API, it replaces the function's whole configuration: settings not
+        given go back to their defaults.
+
         ``maximum_event_age_s`` in seconds; ``duplicate_rate`` is the chance (0-1) that
         an accepted event is delivered twice.
         """
