@@ -152,3 +152,38 @@ def test_config_errors_name_the_rule():
         simulate_storm(events=10, max_event_age_s=30)
     with pytest.raises(ValueError, match="mode"):
         StormConfig(mode="batch").validate()
+
+
+def test_retries_without_jitter_come_back_together():
+    # un-jittered retries all land on the same tick, so each wave admits one tick's worth
+    kw = dict(mode="async", events=50_000, max_event_age_s=600, seed=3)
+    plain = simulate_storm(jitter="exponential", **kw).summary
+    jittered = simulate_storm(jitter="equal_jitter", **kw).summary
+    assert jittered.dropped == 0
+    assert plain.dropped > 10_000
+    assert plain.throttles > 2 * jittered.throttles
+    assert plain.completion_s > 10 * jittered.completion_s
+
+
+def test_simpy_model_agrees():
+    pytest.importorskip("simpy")
+    from lambda_lab.sim.simpy_model import simpy_async_storm
+
+    cfg = StormConfig(mode="async", events=10_000, seed=2)
+    a = simpy_async_storm(cfg)
+    b = simulate_storm(cfg).summary
+    assert a["invocations"] == b.invocations
+    assert a["throttles"] == pytest.approx(b.throttles, rel=0.05)
+    assert a["completion_s"] == pytest.approx(b.completion_s, rel=0.05)
+    assert a["completion_p99_s"] == pytest.approx(b.extra["completion_p99_s"], rel=0.05)
+    assert a["max_concurrency"] == b.max_concurrency
+
+
+def test_library_imports_without_simpy():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['simpy'] = None; import lambda_lab.sim as s; "
+            "print(s.simulate_storm(events=100).summary.invocations)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "100"

@@ -25,6 +25,7 @@ Rules, all from reference/aws-facts.md (see :mod:`lambda_lab.sim.params` for the
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from dataclasses import asdict, dataclass, field, replace
@@ -41,7 +42,9 @@ from ._rng import Seed, make_rng
 
 MODES = ("sync", "async", "sqs")
 ARRIVALS = ("burst", "poisson", "trace")
-JITTERS = ("none", "exponential", "full_jitter", "equal_jitter", "decorrelated_jitter")
+# How Lambda's queue spaces throttle retries. AWS documents 1 s growing to 5 min but not the
+# jitter; "exponential" (none) shows what synchronised retries do.
+JITTERS = ("exponential", "full_jitter", "equal_jitter", "decorrelated_jitter")
 DEFAULT_TRACE = Path(__file__).resolve().parents[2] / "data" / "storm_trace.csv"
 
 
@@ -288,14 +291,17 @@ def _sync(cfg: StormConfig, t_arr: np.ndarray, dt: float, progress) -> dict:
             "dropped": np.zeros(1, np.int64), "processings": int(started.a.sum()), "dlq": 0}
 
 
+@functools.lru_cache(maxsize=16)
+def _ceilings(base_s: float, cap_s: float) -> np.ndarray:
+    """Exponential ceilings min(cap, base * 2**k) for k = 0..63, float32."""
+    return np.minimum(cap_s, base_s * np.exp2(np.arange(64))).astype(np.float32)
+
+
 def _retry_ticks(cfg: StormConfig, k: np.ndarray, prev: np.ndarray, dt: float, rng) -> tuple[np.ndarray, np.ndarray]:
     """Delay in ticks before retry number ``k`` (0-based) for each throttled event."""
-    table = np.minimum(cfg.retry_cap_s, cfg.retry_base_s * np.exp2(np.arange(64))).astype(np.float32)
-    ceil = table[np.minimum(k, 63)]
+    ceil = _ceilings(cfg.retry_base_s, cfg.retry_cap_s)[np.minimum(k, 63)]
     j = cfg.jitter
-    if j == "none":
-        d = np.zeros(k.size)
-    elif j == "exponential":
+    if j == "exponential":
         d = ceil
     elif j == "full_jitter":
         d = rng.random(k.size, dtype=np.float32) * ceil
@@ -307,7 +313,7 @@ def _retry_ticks(cfg: StormConfig, k: np.ndarray, prev: np.ndarray, dt: float, r
 
 
 def _min_retry_s(cfg: StormConfig) -> float:
-    return {"none": 0.0, "full_jitter": 0.0, "exponential": cfg.retry_base_s,
+    return {"full_jitter": 0.0, "exponential": cfg.retry_base_s,
             "equal_jitter": cfg.retry_base_s / 2, "decorrelated_jitter": cfg.retry_base_s}[cfg.jitter]
 
 
@@ -323,67 +329,96 @@ def _async(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng, progress) -> dic
     tries = np.zeros(n_ev, dtype=np.int16)  # throttles so far
     prev = np.full(n_ev, cfg.retry_base_s, dtype=np.float32) if cfg.jitter == "decorrelated_jitter" else None
 
-    buckets: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-    keys: list[int] = []
+    # A two-level calendar. Retries are kept per coarse block of BLOCK epochs ("far") until
+    # their block comes up, then split into epochs ("near"). An epoch is no longer than the
+    # shortest retry delay, so nothing throttled in an epoch comes back inside it.
+    block = 64 * epoch
+    near: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    near_keys: list[int] = []
+    far: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    far_keys: list[int] = []
+    deferred: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def push(ids: np.ndarray, due: np.ndarray) -> None:
-        ep = due // epoch
+    def group(ids: np.ndarray, due: np.ndarray, size: int):
+        ep = due // size
         lo = int(ep.min())
         span = int(ep.max()) - lo
         if span == 0:
-            groups = [(lo, ids, due)]
-        else:
-            key = (ep - lo).astype(np.uint16 if span < 65_536 else np.int64)
-            order = np.argsort(key, kind="stable")  # radix sort for 16-bit keys
-            ids, due = ids[order], due[order]
-            counts = np.bincount(key, minlength=span + 1)
-            nz = np.flatnonzero(counts)
-            bounds = np.concatenate([[0], np.cumsum(counts[nz])]).tolist()
-            groups = [(lo + int(e), ids[b0:b1], due[b0:b1]) for e, b0, b1 in zip(nz.tolist(), bounds[:-1], bounds[1:])]
-        for e, i_, d_ in groups:
-            if e not in buckets:
-                buckets[e] = []
-                heapq.heappush(keys, e)
-            buckets[e].append((i_, d_))
+            return [(lo, ids, due)]
+        key = (ep - lo).astype(np.uint16 if span < 65_536 else np.int64)
+        order = np.argsort(key, kind="stable")  # radix sort for 16-bit keys
+        ids, due = ids[order], due[order]
+        counts = np.bincount(key, minlength=span + 1)
+        nz = np.flatnonzero(counts)
+        bounds = np.concatenate([[0], np.cumsum(counts[nz])]).tolist()
+        return [(lo + int(k), ids[b0:b1], due[b0:b1]) for k, b0, b1 in zip(nz.tolist(), bounds[:-1], bounds[1:])]
+
+    def push(table: dict, heap: list, ids: np.ndarray, due: np.ndarray, size: int) -> None:
+        if ids.size == 0:
+            return
+        for k, i_, d_ in group(ids, due, size):
+            if k not in table:
+                table[k] = []
+                heapq.heappush(heap, k)
+            table[k].append((i_, d_))
+
+    def cat(chunks):
+        if len(chunks) == 1:
+            return chunks[0]
+        return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
 
     if n_ev:
-        push(np.arange(n_ev, dtype=np.int32), arr_tick.astype(np.int32))
+        push(far, far_keys, np.arange(n_ev, dtype=np.int32), arr_tick.astype(np.int32), block)
     finished = 0
     n_epochs = 0
-    while keys:
-        e = heapq.heappop(keys)
-        chunks = buckets.pop(e)
-        if len(chunks) == 1:
-            ids, due = chunks[0]
-        else:
-            ids = np.concatenate([c[0] for c in chunks])
-            due = np.concatenate([c[1] for c in chunks])
-        base = e * epoch
-        key = (due - base).astype(np.uint16 if epoch < 65_536 else np.int64)
-        if len(chunks) > 1:
-            order = np.argsort(key, kind="stable")
-            ids, due, key = ids[order], due[order], key[order]
-        else:
-            # one chunk was pushed already sorted by epoch; sort within it by tick
-            order = np.argsort(key, kind="stable")
-            ids, due = ids[order], due[order]
-        cnt = np.bincount(key, minlength=epoch)
-        nzt = np.flatnonzero(cnt)
-        counts = cnt[nzt]
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        u = nzt + base
-        adm = np.empty(u.size, dtype=np.int64)
+    cur_block = -1
+    while True:
+        if not near_keys:
+            if deferred:
+                ids, due = cat(deferred)
+                deferred = []
+                push(far, far_keys, ids, due, block)
+            if not far_keys:
+                break
+            cur_block = heapq.heappop(far_keys)
+            ids, due = cat(far.pop(cur_block))
+            push(near, near_keys, ids, due, epoch)
+            continue
+        e = heapq.heappop(near_keys)
+        chunks = near.pop(e)
+        ids, due = cat(chunks)
         sa, ta = started.a, throttled.a
-        for i, (t, n) in enumerate(zip(u.tolist(), counts.tolist())):
+        if epoch == 1:
+            # one tick: the first `a` in line start, the rest are throttled
+            t = e
             gate.advance(t)
-            a = gate.admit(t, n, dur)
-            adm[i] = a
+            a = gate.admit(t, ids.size, dur)
             sa[t] += a
-            ta[t] += n - a
-        pos = np.arange(ids.size) - np.repeat(starts, counts)
-        thr = pos >= np.repeat(adm, counts)
-        finished += int(adm.sum())
-        if thr.any():
+            ta[t] += ids.size - a
+            finished += a
+            thr = slice(a, None) if a < ids.size else None
+        else:
+            base = e * epoch
+            key = (due - base).astype(np.uint16 if epoch < 65_536 else np.int64)
+            order = np.argsort(key, kind="stable")  # by tick; ties keep arrival order
+            ids, due = ids[order], due[order]
+            cnt = np.bincount(key, minlength=epoch)
+            nzt = np.flatnonzero(cnt)
+            counts = cnt[nzt]
+            adm = np.empty(nzt.size, dtype=np.int64)
+            for i, (t, n) in enumerate(zip((nzt + base).tolist(), counts.tolist())):
+                gate.advance(t)
+                a = gate.admit(t, n, dur)
+                adm[i] = a
+                sa[t] += a
+                ta[t] += n - a
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            pos = np.arange(ids.size) - np.repeat(starts, counts)
+            thr = pos >= np.repeat(adm, counts)
+            finished += int(adm.sum())
+            if not thr.any():
+                thr = None
+        if thr is not None:
             tid, tdue = ids[thr], due[thr]
             k = tries[tid]
             tries[tid] += 1
@@ -401,7 +436,14 @@ def _async(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng, progress) -> dic
                 need = int(new_due.max()) + 2
                 started.ensure(need)
                 throttled.ensure(need)
-                push(tid, new_due)
+                here = new_due // block == cur_block
+                if here.all():
+                    push(near, near_keys, tid, new_due, epoch)
+                elif not here.any():
+                    deferred.append((tid, new_due))
+                else:
+                    push(near, near_keys, tid[here], new_due[here], epoch)
+                    deferred.append((tid[~here], new_due[~here]))
         n_epochs += 1
         if progress is not None and n_epochs % 200 == 0:
             progress(finished / max(1, n_ev))
@@ -633,9 +675,18 @@ def simulate_storm(
         drain_lower_bound_s=theory.drain_lower_bound_s(
             cfg.events, cfg.duration_ms / 1000, min(gate.limit, cfg.max_concurrency or gate.limit) if cfg.mode == "sqs" else gate.limit
         ),
-        extra={"tick_s": dt, "limit": gate.limit, "processings": int(out["processings"])},
+        extra={"tick_s": dt, "limit": gate.limit, "processings": int(out["processings"]),
+               "completion_p99_s": _quantile_time(completions, 0.99, dt)},
     )
     return StormResult(timeline=timeline, summary=summary, config=cfg)
+
+
+def _quantile_time(per_tick: np.ndarray, q: float, dt: float) -> float:
+    """Time (s) by which a fraction ``q`` of all completions had happened."""
+    total = per_tick.sum()
+    if total == 0:
+        return 0.0
+    return float(np.searchsorted(np.cumsum(per_tick), q * total) * dt)
 
 
 def downstream(timeline: pd.DataFrame, connections: int) -> dict:
