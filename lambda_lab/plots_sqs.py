@@ -18,8 +18,9 @@ def receives_per_message(frame: pd.DataFrame, labels: Mapping[str, str] | None =
     """One row per message, in order of first delivery.
 
     Columns: ``message`` (the label, or the message id), ``deliveries`` (invocations
-    whose batch held it), ``failed`` (those that ended in error or timeout) and
-    ``last_outcome``. Throttled attempts never reached the handler and are not
+    whose batch held it), ``failed`` (those that ended in error or timeout; an item
+    reported in ``batchItemFailures`` of a successful invocation does not count) and
+    ``last_outcome`` (of the last invocation that held it). Throttled attempts never reached the handler and are not
     counted; a message dropped by a filter shows 0 deliveries and ``dropped``.
     """
     rows: dict[str, dict] = {}
