@@ -114,7 +114,7 @@ def test_a_handler_slower_than_the_visibility_timeout_sees_duplicates_while_runn
 
 
 def test_poison_message_reaches_the_dlq_after_max_receive_count_and_moves_back(lab):
-    url, dlq = make_queue(lab, "q", visibility_s=10, max_receive=3)
+    url, dlq = make_queue(lab, "q", visibility_s=20, max_receive=3)
     fixed = {"on": False}
 
     def handler(event, context):

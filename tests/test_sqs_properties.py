@@ -11,14 +11,14 @@ from lambda_lab import Lab
 from lambda_lab.sources.sqs import queue_counts, receive_all, send_all
 
 MAX_RECEIVE = 3
-SETTINGS = settings(max_examples=12, derandomize=True, deadline=None,
+SETTINGS = settings(max_examples=10, derandomize=True, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
 def scenarios(draw):
     fifo = draw(st.booleans())
-    n = draw(st.integers(1, 12))
+    n = draw(st.integers(1, 10))
     # How many receives fail for each message before it succeeds; >= MAX_RECEIVE dead-letters it.
     fails = draw(st.lists(st.integers(0, MAX_RECEIVE + 1), min_size=n, max_size=n))
     report = draw(st.booleans())
