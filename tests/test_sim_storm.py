@@ -139,7 +139,9 @@ def test_million_event_async_storm_is_fast():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert s.invocations == 1_000_000
-    assert elapsed < 10  # about a second on a laptop; generous for CI under tracemalloc
+    # about a second on an idle laptop without tracemalloc; the bound only catches a model
+    # that went event-by-event in Python (minutes), not a busy CI machine
+    assert elapsed < 40
     assert peak < 500 * 2**20
 
 

@@ -323,7 +323,9 @@ def _async(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng, progress) -> dic
     dur = max(1, int(round(cfg.duration_ms / 1000 / dt)))
     max_age = int(cfg.max_event_age_s / dt)
     epoch = max(1, int(_min_retry_s(cfg) / dt))
-    horizon = (int(arr_tick[-1]) if n_ev else 0) + dur + 2
+    # every event has started or been dropped by its arrival + the maximum age (+ one retry)
+    horizon = ((int(arr_tick[-1]) if n_ev else 0) + max_age + int(cfg.retry_cap_s / dt) + dur
+               + int(cfg.cold_start_ms / 1000 / dt) + 8)
     gate = _Gate(cfg, dt, horizon)
     started, throttled, dropped = _Grow(horizon), _Grow(horizon), _Grow(horizon)
     tries = np.zeros(n_ev, dtype=np.int16)  # throttles so far
@@ -594,7 +596,12 @@ def simulate_storm(
     gate: _Gate = out["gate"]
     done = gate.done.a
     last_done = int(np.flatnonzero(done)[-1]) if done.any() else 0
-    n = max(last_done + 1, out["started"].size, (int(out["arrived"][-1]) + 1) if out["arrived"].size else 1)
+    def last_nonzero(a: np.ndarray) -> int:
+        nz = np.flatnonzero(a)
+        return int(nz[-1]) if nz.size else 0
+
+    n = 1 + max(last_done, last_nonzero(out["started"]), last_nonzero(out["throttled"]),
+                last_nonzero(out["dropped"]), int(out["arrived"][-1]) if out["arrived"].size else 0)
     started = _pad(out["started"], n)
     throttled = _pad(out["throttled"], n)
     dropped = _pad(out["dropped"], n)
