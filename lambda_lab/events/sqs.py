@@ -62,7 +62,8 @@ def _attributes(message: dict[str, Any], fifo: bool) -> dict[str, str]:
     if fifo and "SequenceNumber" not in raw:
         # moto omits SequenceNumber for content-based deduplication (moto-audit.md §2);
         # AWS always sends one, so derive a stable 20-digit stand-in from the message id.
-        raw["SequenceNumber"] = str(int(hashlib.sha256(message["MessageId"].encode()).hexdigest(), 16) % 10**20).zfill(20)
+        digest = int(hashlib.sha256(message["MessageId"].encode()).hexdigest(), 16)
+        raw["SequenceNumber"] = str(digest % 10**20).zfill(20)
     ordered = {key: raw[key] for key in ATTRIBUTE_ORDER if key in raw}
     ordered.update({key: value for key, value in raw.items() if key not in ordered})
     return ordered

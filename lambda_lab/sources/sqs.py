@@ -289,7 +289,8 @@ class SqsEventSourceMapping:
             return
         depth = self.lab.runtime.current_depth()
         if depth:
-            ids = [parsed["MessageId"]] if "MessageId" in parsed else [e["MessageId"] for e in parsed.get("Successful", [])]
+            entries = [parsed] if "MessageId" in parsed else parsed.get("Successful", [])
+            ids = [e["MessageId"] for e in entries]
             self._depth.update({i: depth for i in ids})
         self._woken = True
         self._idle_poll_s = IDLE_POLL_MIN_S
