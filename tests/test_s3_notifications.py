@@ -234,3 +234,14 @@ def test_versioned_bucket_events_keep_the_order_of_writes(lab):
     assert [r["s3"]["object"]["versionId"] for r in seen] == [versions[0], marker, versions[1]]
     keys = [sequencer_key(r["s3"]["object"]["sequencer"]) for r in seen]
     assert keys == sorted(keys)
+
+
+def test_many_writes_between_deliveries_each_arrive_once(lab):
+    s3 = lab.client("s3")
+    fn, seen = recorder(lab)
+    lab.s3_trigger("photos", fn)
+    keys = [f"batch/{i:03d}.txt" for i in range(60)]  # more than DRAIN_EVERY, read in several passes
+    for key in keys:
+        s3.put_object(Bucket="photos", Key=key, Body=b"x")
+    lab.run_until_idle()
+    assert [unquote_plus(r["s3"]["object"]["key"]) for r in seen] == keys

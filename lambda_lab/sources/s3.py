@@ -63,6 +63,8 @@ WRITE_EVENTS = {
 }
 _HOOK_IDS = itertools.count()
 DELETE_MARKER = "ObjectRemoved:DeleteMarkerCreated"
+#: Read the queue after this many writes even before the delivery is due.
+DRAIN_EVERY = 25
 _CONFIG_KINDS = ("QueueConfigurations", "TopicConfigurations", "LambdaFunctionConfigurations")
 # One id source per (lab, bucket): sequencers must grow per key whoever reads the bucket.
 _ID_SOURCES: "weakref.WeakKeyDictionary[Any, dict[str, s3_events.S3Ids]]" = weakref.WeakKeyDictionary()
@@ -114,6 +116,7 @@ class S3Notification:
         self.delivered: list[dict[str, Any]] = []  # every event handed to the async queue
         self.corrections: list[str] = []  # what the lab fixed in moto's records, one line each
         self._writes: list[Write] = []
+        self._taken: list[dict[str, Any]] = []  # messages read from the queue, not yet delivered
         self._poll_task: Any = None
         self._checked_at: float | None = None
         self._stopped = False
@@ -169,10 +172,15 @@ class S3Notification:
         if pending is None or self._stopped or parsed.get("Error"):
             return
         params, depth = pending
+        seen = False
         for key, name, version in _changes(model.name, params, parsed):
             if s3_events.matches(name, self.events) and self._key_matches(key):
                 self._writes.append(Write(key, name, depth, version, self.lab.clock.now()))
-        if self._writes:
+                seen = True
+        if seen:
+            if len(self._writes) % DRAIN_EVERY == 0:
+                # moto's SQS slows down with depth (moto-audit §10): keep the queue short.
+                self._taken.extend(self._drain())
             self._schedule_poll()
 
     def _key_matches(self, key: str) -> bool:
@@ -183,7 +191,7 @@ class S3Notification:
         """True while a delivery is scheduled or the queue holds notifications."""
         if self._stopped:
             return False
-        if self._poll_task is not None:
+        if self._poll_task is not None or self._taken:
             return True
         now = self.lab.clock.now()
         if self._checked_at == now:  # one look per virtual instant: writes from other clients
@@ -217,11 +225,12 @@ class S3Notification:
     def _poll(self) -> None:
         """Take every notification from the queue, correct it and hand it to the async queue."""
         writes, self._writes = self._writes, []
+        messages, self._taken = self._taken + self._drain(), []
         order = {id(w): i for i, w in enumerate(writes)}
         # moto sends nothing for a delete marker: the lab writes those events itself, in the
         # place their write had, so sequencers keep growing in the order things happened.
         markers = [w for w in writes if w.name == DELETE_MARKER]
-        for message in self._drain():
+        for message in messages:
             if s3_events.is_test_event(message):
                 self.test_events.append(message)  # Lambda never receives the test event
                 continue
@@ -242,15 +251,20 @@ class S3Notification:
         self._deliver(rec, write.key, write.depth)
 
     def _drain(self) -> list[dict[str, Any]]:
-        sqs, messages = self.lab.client("sqs"), []
-        while True:
-            got = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-            if not got:
-                return messages
-            # Lambda accepts the event (202) at once, so the hand-off is complete: delete now.
+        """Every message in the queue, in order."""
+        messages = []
+        while got := self._receive():
+            messages.extend(got)
+        return messages
+
+    def _receive(self) -> list[dict[str, Any]]:
+        """Up to 10 messages, deleted at once: Lambda accepts an event (202) as soon as it has it."""
+        sqs = self.lab.client("sqs")
+        got = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if got:
             sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
-            messages.extend(json.loads(m["Body"]) for m in got)
+        return [json.loads(m["Body"]) for m in got]
 
     def _match(self, raw: dict[str, Any], writes: list[Write]) -> tuple[str, Write | None] | None:
         """(decoded key, the write that caused it) for a moto record; None for moto's extra multipart event."""
