@@ -123,14 +123,19 @@ queue_counts(lab, orders_url)
 show_event(seen_events[0])
 
 # %% [markdown]
-# And one whole record. Three things trip people up: `body` is always a **string** (parse it
-# yourself), every value under `attributes` is a string too (even counts and epoch-millisecond
-# timestamps), and message attributes use Lambda's camelCase form (`stringValue`, `dataType`),
-# not the `StringValue` of the SQS API
+# And one whole record, from a message sent with two message attributes. Three things trip people
+# up: `body` is always a **string** (parse it yourself), every value under `attributes` is a
+# string too (even counts and epoch-millisecond timestamps), and message attributes use Lambda's
+# camelCase form (`stringValue`, `dataType`), not the `StringValue` of the SQS API
 # ([with-sqs](https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)).
 
 # %%
-show(seen_events[0]["Records"][0])
+sqs.send_message(QueueUrl=orders_url, MessageBody=orders[0], MessageAttributes={
+    "channel": {"DataType": "String", "StringValue": "web"},
+    "priority": {"DataType": "Number", "StringValue": "2"},
+})
+lab.run_until_idle()
+show(seen_events[-1]["Records"][0])
 
 # %% [markdown]
 # ## 4. Handle it
@@ -556,6 +561,9 @@ check.fifo_stop_at_first_failure(ex3_handler)
 # - **moto's FIFO quirks the lab works around:** it omits `SequenceNumber` with content-based
 #   deduplication (the lab derives a stable one) and redelivers several failed messages of a group
 #   out of order (the lab releases them so they come back in order).
+# - **Recursive loops:** the lab tracks how deep in a chain each message was sent (for the log),
+#   but does not stop an SQS loop after about 16 invocations as Lambda does
+#   ([invocation-recursion](https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html)).
 # - **Provisioned mode** for SQS mappings (dedicated pollers) is not modelled
 #   ([services-sqs-parameters](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html)).
 
