@@ -172,13 +172,12 @@ class S3Notification:
         if pending is None or self._stopped or parsed.get("Error"):
             return
         params, depth = pending
-        seen = False
+        before = len(self._writes)
         for key, name, version in _changes(model.name, params, parsed):
             if s3_events.matches(name, self.events) and self._key_matches(key):
                 self._writes.append(Write(key, name, depth, version, self.lab.clock.now()))
-                seen = True
-        if seen:
-            if len(self._writes) % DRAIN_EVERY == 0:
+        if len(self._writes) > before:
+            if len(self._writes) // DRAIN_EVERY > before // DRAIN_EVERY:
                 # moto's SQS slows down with depth (moto-audit §10): keep the queue short.
                 self._taken.extend(self._drain())
             self._schedule_poll()
