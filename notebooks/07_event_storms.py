@@ -80,7 +80,7 @@ summary[columns]
 # %% [markdown]
 # Direct invocation is the fastest: 1,000 at a time, done in about a minute. But look at the
 # throttles: Lambda's queue tried most events several times before one got through. Reserved
-# concurrency makes the storm ten times slower and multiplies the throttles. With SQS, no
+# concurrency makes the storm several times slower and multiplies the throttles. With SQS, no
 # call is throttled at all: the queue holds the backlog, and each invocation takes a batch of
 # 10 ([BatchSize default 10](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html)).
 
@@ -131,8 +131,11 @@ pd.DataFrame.from_dict({name: storm.downstream(r.timeline, DB_CONNECTIONS) for n
 # pollers scaling towards 1,000 batches while only 100 may run. A throttled batch becomes
 # visible again after the visibility timeout and counts as a receive, so after
 # `maxReceiveCount` receives (at least 5 recommended) the message lands in the dead-letter
-# queue unprocessed. AWS added `MaximumConcurrency` in 2023 for exactly this
+# queue unprocessed: Lambda retries a throttled batch only "until the message's timestamp
+# exceeds your queue's visibility timeout"
 # ([SQS error handling](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)).
+# `MaximumConcurrency` "limits the number of concurrent instances that the Amazon SQS event
+# source can invoke", so the pollers never ask for more than the function may run.
 
 # %%
 summary.loc["SQS, reserved 100", ["invocations", "throttles", "dlq", "processings"]]

@@ -596,6 +596,7 @@ def simulate_storm(
     gate: _Gate = out["gate"]
     done = gate.done.a
     last_done = int(np.flatnonzero(done)[-1]) if done.any() else 0
+
     def last_nonzero(a: np.ndarray) -> int:
         nz = np.flatnonzero(a)
         return int(nz[-1]) if nz.size else 0
@@ -648,21 +649,16 @@ def simulate_storm(
         }
     )
     invocations = int(started.sum())
-    per_inv_s = cfg.duration_ms / 1000 * (1 if cfg.mode != "sqs" else 1)
-    if cfg.mode == "sqs":
-        gb_s = out["processings"] * cfg.duration_ms / 1000 * cfg.memory_mb / 1024
-    else:
-        gb_s = invocations * per_inv_s * cfg.memory_mb / 1024
-    gb_s += gate.cold * cfg.cold_start_ms / 1000 * cfg.memory_mb / 1024
-    if cfg.mode == "sqs":
-        duplicates = int(out["dup_processings"]) + 0
-    else:
-        duplicates = extra_copies
+    # billed time: every processed event (an SQS batch takes its size x duration_ms), plus
+    # the init time of each new environment; throttled attempts are not billed
+    gb_s = (out["processings"] * cfg.duration_ms + gate.cold * cfg.cold_start_ms) / 1000 * cfg.memory_mb / 1024
+    # duplicates: extra copies the source delivered, plus (SQS) repeated processing of a message
+    duplicates = extra_copies + int(out.get("dup_processings", 0))
     price = _cost.storm_cost(
         mode=cfg.mode,
         invocations=invocations,
         gb_seconds=gb_s,
-        messages=cfg.events,
+        messages=int(t_arr.size),
         receives=int(started.sum() + throttled.sum()) if cfg.mode == "sqs" else 0,
         free_tier=cfg.free_tier,
     )
