@@ -294,3 +294,38 @@ def test_stop_unhooks_and_cancels(lab):
     send_all(lab, url, ["a"])
     lab.run(5)
     assert len(frame(lab)) == 0 and not mapping.pending()
+
+
+def test_redrive_on_fifo_keeps_the_group_and_the_order(lab):
+    url, dlq = make_queue(lab, "jobs", fifo=True, visibility_s=20, max_receive=2)
+    broken = {"on": True}
+    seen = []
+
+    def handler(event, context):
+        for record in event["Records"]:
+            if broken["on"]:
+                raise RuntimeError("downstream is down")
+            seen.append((record["attributes"]["MessageGroupId"], record["body"]))
+
+    lab.sqs_trigger(url, lab.function("f", handler, timeout_s=3), batch_size=10)
+    send_all(lab, url, ["j1", "j2", "j3"], group_id="g")
+    lab.run_until_idle()
+    assert queue_counts(lab, dlq)["visible"] == 3
+    broken["on"] = False
+    assert redrive(lab, dlq, url) == 3
+    lab.run_until_idle()
+    assert seen == [("g", "j1"), ("g", "j2"), ("g", "j3")]
+
+
+def test_configuration_reads_like_get_event_source_mapping(lab):
+    url, _ = make_queue(lab, "q")
+    fn = lab.function("f", lambda e, c: None)
+    mapping = lab.sqs_trigger(url, fn, report_batch_item_failures=True, maximum_concurrency=5,
+                              filter_patterns={"Filters": [{"Pattern": '{"body": {"kind": ["a"]}}'}]})
+    config = mapping.configuration
+    assert config["EventSourceArn"] == lab.arn("sqs", "q") and config["FunctionArn"] == fn.arn
+    assert config["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert config["ScalingConfig"] == {"MaximumConcurrency": 5}
+    assert json.loads(config["FilterCriteria"]["Filters"][0]["Pattern"]) == {"body": {"kind": ["a"]}}
+    mapping.disable()
+    assert mapping.configuration["State"] == "Disabled"
