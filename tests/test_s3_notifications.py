@@ -245,3 +245,15 @@ def test_many_writes_between_deliveries_each_arrive_once(lab):
         s3.put_object(Bucket="photos", Key=key, Body=b"x")
     lab.run_until_idle()
     assert [unquote_plus(r["s3"]["object"]["key"]) for r in seen] == keys
+
+
+def test_delete_objects_gives_one_event_per_key(lab):
+    s3 = lab.client("s3")
+    fn, seen = recorder(lab)
+    lab.s3_trigger("photos", fn, events=["s3:ObjectRemoved:*"])
+    for key in ("a", "b c"):
+        s3.put_object(Bucket="photos", Key=key, Body=b"x")
+    s3.delete_objects(Bucket="photos", Delete={"Objects": [{"Key": "a"}, {"Key": "b c"}]})
+    lab.run_until_idle()
+    assert [(r["eventName"], r["s3"]["object"]["key"]) for r in seen] == [
+        ("ObjectRemoved:Delete", "a"), ("ObjectRemoved:Delete", "b+c")]

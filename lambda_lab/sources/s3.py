@@ -316,7 +316,7 @@ def _filter_values(config: dict[str, Any]) -> tuple[str, str]:
 def _changes(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     """(key, eventName, versionId) for each object a successful call changed."""
     if operation == "DeleteObjects":
-        return [(d["Key"], _delete_name(d.get("DeleteMarker"), None), d.get("DeleteMarkerVersionId") or d.get("VersionId"))
+        return [(d["Key"], _delete_name(d.get("DeleteMarker"), d.get("VersionId")), d.get("DeleteMarkerVersionId") or d.get("VersionId"))
                 for d in parsed.get("Deleted", [])]
     if operation == "DeleteObject":
         return [(params["Key"], _delete_name(parsed.get("DeleteMarker"), params.get("VersionId")), parsed.get("VersionId"))]
