@@ -281,3 +281,23 @@ def test_stop_cancels_scheduled_retries(lab):
     assert not lab.async_queue.pending()
     lab.run(600)
     assert len(lab.log.to_frame("f")) == 1
+
+
+def test_sns_topic_as_dead_letter_queue(lab):
+    sns = lab.client("sns")
+    topic = sns.create_topic(Name="dead-letters")["TopicArn"]
+    url, queue_arn = make_queue(lab, "dead-letter-copy")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    fn = lab.function("f", failing, dead_letter_arn=topic, maximum_retry_attempts=0)
+    request_id = fn.invoke_async({"id": 11})["ResponseMetadata"]["RequestId"]
+    lab.run_until_idle()
+    [message] = receive_all(lab, url)
+    assert json.loads(message["Body"]) == {"id": 11}
+    assert message["MessageAttributes"]["RequestID"]["StringValue"] == request_id
+
+
+def test_sns_fifo_topic_refused_as_destination(lab):
+    topic = lab.client("sns").create_topic(Name="records.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    fn = lab.function("f", failing)
+    with pytest.raises(ConfigurationError, match="FIFO topic"):
+        fn.configure_async(on_success=topic)
