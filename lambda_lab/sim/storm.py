@@ -449,8 +449,11 @@ def _async(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng, progress) -> dic
         n_epochs += 1
         if progress is not None and n_epochs % 200 == 0:
             progress(finished / max(1, n_ev))
-    return {"gate": gate, "arrived": arr_tick, "started": started.a, "throttled": throttled.a,
-            "dropped": dropped.a, "processings": int(started.a.sum()), "dlq": 0}
+    # trim the preallocated horizon to the last tick anything can have happened on
+    end = min(started.a.size, gate.last + dur + gate.cold_ticks + 3)
+    gate.done.a = gate.done.a[: max(end, 1)]
+    return {"gate": gate, "arrived": arr_tick, "started": started.a[:end], "throttled": throttled.a[:end],
+            "dropped": dropped.a[:end], "processings": int(started.a.sum()), "dlq": 0}
 
 
 def _take(fresh: list[int], seen: list[int], n: int) -> tuple[list[int], list[int]]:
