@@ -189,7 +189,7 @@ results[-1]
 # %% [markdown]
 # Reserved concurrency 0 is Lambda's off switch: every call is throttled.
 
-# %%
+# %% tags=["raises-exception"]
 # NBVAL_RAISES_EXCEPTION
 # NBVAL_CHECK_OUTPUT
 off = lab.function("switched-off", handler, reserved_concurrency=0)
@@ -201,7 +201,7 @@ off.invoke({"name": "Ada"})
 # The lab refuses what AWS refuses, with the rule and the limit in the message: a timeout
 # can be at most 900 s ([Lambda quotas](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)).
 
-# %%
+# %% tags=["raises-exception"]
 # NBVAL_RAISES_EXCEPTION
 # NBVAL_CHECK_OUTPUT
 lab.function("too-long", handler, timeout_s=1_000)

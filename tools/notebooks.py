@@ -23,9 +23,12 @@ STRIP_FLAGS = [
     "--keep-count",
     "--keep-id",
     "--extra-keys",
-    "metadata.language_info.version metadata.kernelspec.display_name",
+    "metadata.language_info.version",
 ]
 RAISES = "NBVAL_RAISES_EXCEPTION"
+#: JupyterLab's Run All continues past an error only in cells with this tag; nbval reads it too.
+RAISES_TAG = "raises-exception"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 IGNORE = re.compile(r"#\s*NBVAL_IGNORE_OUTPUT(.*)")
 FORBIDDEN = {"time.sleep(": "time is virtual in this workbook: advance lab.clock instead"}
 
@@ -38,9 +41,20 @@ def _paired(nb_path: Path) -> Path:
     return nb_path.with_suffix(".py")
 
 
+def prepare(nb) -> None:
+    """Name the kernel (so JupyterLab asks nothing) and tag the cells that must raise."""
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and RAISES in cell.source:
+            tags = cell.metadata.setdefault("tags", [])
+            if RAISES_TAG not in tags:
+                tags.append(RAISES_TAG)
+
+
 def execute(nb_path: Path) -> list[str]:
     """Run every cell in a fresh kernel in the notebook's folder; return unexpected errors."""
     nb = nbformat.read(nb_path, as_version=4)
+    prepare(nb)
     client = NotebookClient(
         nb, timeout=120, kernel_name="python3", allow_errors=True, record_timing=False,
         resources={"metadata": {"path": str(nb_path.parent)}},
@@ -79,6 +93,8 @@ def check(nb_path: Path) -> list[str]:
     if not py_path.exists() or py_path.read_text(encoding="utf-8").strip() != expected.strip():
         problems.append(f"{nb_path.name}: {py_path.name} is missing or out of sync with the notebook")
     nb = nbformat.read(nb_path, as_version=4)
+    if nb.metadata.get("kernelspec", {}).get("name") != KERNELSPEC["name"]:
+        problems.append(f"{nb_path.name}: no python3 kernelspec, so JupyterLab would ask which kernel to use")
     for index, cell in enumerate(nb.cells):
         problems += _check_cell(nb_path.name, index, cell)
     return problems
@@ -94,6 +110,8 @@ def _check_cell(name: str, index: int, cell) -> list[str]:
         match = IGNORE.search(line)
         if match and len(match.group(1).strip(" :-—")) < 10:
             problems.append(f"{name} cell {index}: NBVAL_IGNORE_OUTPUT needs a comment saying why")
+    if RAISES in cell.source and RAISES_TAG not in cell.metadata.get("tags", []):
+        problems.append(f"{name} cell {index}: {RAISES} without the {RAISES_TAG!r} tag stops Run All in JupyterLab")
     for needle, why in FORBIDDEN.items():
         if needle in cell.source:
             problems.append(f"{name} cell {index}: {needle} found ({why})")
