@@ -308,7 +308,7 @@ lab.log.to_frame("powertools")[["start", "outcome", "batch_size", "attempt"]]
 # function timeout is longer than the queue's visibility timeout
 # ([services-sqs-configure](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html)):
 
-# %%
+# %% tags=["raises-exception"]
 # NBVAL_RAISES_EXCEPTION
 # NBVAL_CHECK_OUTPUT
 slow = lab.function("slow", lambda event, context: None, timeout_s=60)
@@ -353,6 +353,44 @@ lab.run_until_idle()
 lab.log.to_frame("slow")[["start", "end", "outcome", "attempt"]].tail(1)
 
 # %% [markdown]
+# Why *six* times? Throttles. When the function is at its concurrency limit, Lambda keeps the
+# batch and retries the invocation, but only until the messages' visibility timeout runs out;
+# then they go back to the queue, and the receive still counted
+# ([services-sqs-errorhandling](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)).
+# Here a function limited to one concurrent execution (4 s per message) reads a queue whose
+# visibility timeout equals the function timeout, which Lambda accepts:
+
+# %%
+def throttled_run(name, visibility_s):
+    """Six tasks through a function limited to one concurrent run; what happened to each."""
+    url, dlq_url = make_queue(name, visibility_s=visibility_s, max_receive=3)
+    fn = lab.function(name, lambda event, context: None, timeout_s=5, duration_ms=4_000, reserved_concurrency=1)
+    lab.sqs_trigger(url, fn, batch_size=1)
+    tasks = [f"task {n}" for n in range(6)]
+    names = dict(zip(send_all(lab, url, tasks), tasks))
+    lab.run_until_idle()
+    frame = lab.log.to_frame(name)
+    dead = {m["Body"] for m in receive_all(lab, dlq_url)}
+    return {
+        "throttled attempts": int((frame.outcome == "throttled").sum()),
+        "ran": sorted(names[i] for items in frame[frame.outcome == "success"]["items"] for i in items),
+        "dead-lettered": sorted(dead),
+    }
+
+
+throttled_run("tight", visibility_s=5)
+
+# %% [markdown]
+# Half the tasks ended in the dead-letter queue. `task 3` and `task 4` never ran at all: each of
+# their receives ended in throttles until the visibility timeout ran out. `task 2` did run, but
+# its invocation started just before its visibility timeout ended; it was received again while
+# running and moved to the DLQ: processed *and* dead-lettered. With 6 x 5 s = 30 s there is room
+# to wait:
+
+# %%
+throttled_run("roomy", visibility_s=30)
+
+# %% [markdown]
 # ### 5.5 FIFO queues: order per group, and a blocked group
 #
 # A claim you will meet: *"FIFO queues take batches of up to 10,000 messages."* It is the other
@@ -366,7 +404,7 @@ fifo_url, fifo_dlq = make_queue("checkout", fifo=True)
 checkout = lab.function("checkout", lambda event, context: None, timeout_s=5)
 fifo_url
 
-# %%
+# %% tags=["raises-exception"]
 # NBVAL_RAISES_EXCEPTION
 # NBVAL_CHECK_OUTPUT
 lab.sqs_trigger(fifo_url, checkout, batch_size=10_000)
