@@ -477,8 +477,11 @@ plt.show()
 #
 # The usual fix is to put an **SQS queue between S3 and the
 # function**: S3 writes to the queue, and an event source mapping drains it at a concurrency you
-# choose (`MaximumConcurrency`), keeping messages for up to 14 days instead of 6 hours, with a
-# redrive policy for the ones that keep failing. Chapter 02 builds the SQS side and chapter 07
+# choose (`MaximumConcurrency`, 2-1,000,
+# [API_ScalingConfig](https://docs.aws.amazon.com/lambda/latest/api/API_ScalingConfig.html)),
+# keeping messages for up to 14 days
+# ([`MessageRetentionPeriod`](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html))
+# instead of 6 hours, with a redrive policy for the ones that keep failing. Chapter 02 builds the SQS side and chapter 07
 # does the numbers for storms of this size.
 
 # %% [markdown]
