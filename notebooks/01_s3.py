@@ -85,6 +85,16 @@ trigger
 show(s3.get_bucket_notification_configuration(Bucket="photos"))
 
 # %% [markdown]
+# S3 refuses a second configuration that could fire for the same event on the same key: here,
+# `s3:ObjectCreated:Put` is part of `s3:ObjectCreated:*`, and a `.jpg` suffix does not make the
+# keys disjoint from "every key". The lab refuses it with S3's own message.
+
+# %% tags=["raises-exception"]
+# NBVAL_RAISES_EXCEPTION
+# NBVAL_CHECK_OUTPUT
+lab.s3_trigger("photos", greeter, events=["s3:ObjectCreated:Put"], suffix=".jpg")
+
+# %% [markdown]
 # Now upload a file. Nothing runs yet: the event is on its way. `lab.run_until_idle()` moves
 # the virtual clock until everything has been delivered.
 
