@@ -146,9 +146,11 @@ class Lab:
         ``reserved_concurrency``, ``duration_ms`` and ``init_duration_ms`` (a number, a
         ``durations.Uniform``/``LogNormal``, or ``f(event) -> ms``), ``memory_used_mb``;
         asynchronous-invocation settings (``maximum_retry_attempts``,
-        ``maximum_event_age_s``, ``on_success``, ``on_failure``, ``dead_letter_arn``).
+        ``maximum_event_age_s``, ``on_success``, ``on_failure``, ``dead_letter_arn``,
+        ``duplicate_rate``).
         """
-        async_keys = {"maximum_retry_attempts", "maximum_event_age_s", "on_success", "on_failure", "dead_letter_arn"}
+        async_keys = {"maximum_retry_attempts", "maximum_event_age_s", "on_success", "on_failure",
+                      "dead_letter_arn", "duplicate_rate"}
         async_options = {k: options.pop(k) for k in list(options) if k in async_keys}
         fn = self.runtime.register(Function(self, name, handler, **options))
         if async_options:

@@ -29,9 +29,8 @@ import itertools
 import json
 import random
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -234,9 +233,8 @@ class AsyncQueue:
             self._give_up(q, config, EVENT_AGE_EXCEEDED)
             return
         q.attempts += 1
-        with _fixed_request_id(self.lab.runtime, q.request_id):
-            inv = self.lab.runtime.execute(q.fn, q.event, source=q.source, attempt=q.attempts,
-                                           items=q.items, depth=q.depth)
+        inv = self.lab.runtime.execute(q.fn, q.event, source=q.source, attempt=q.attempts,
+                                       items=q.items, depth=q.depth, request_id=q.request_id)
         q.last = inv
         end_s = self.lab.clock.start_s + inv.end
         self._schedule(end_s, lambda: self._finish(q, inv), f"async {q.fn.name} done")
@@ -415,15 +413,3 @@ def _resource_exists(lab: "Lab", service: str, name: str, arn: str) -> bool:
         return False
     return True
 
-
-@contextmanager
-def _fixed_request_id(runtime: Any, request_id: str) -> Iterator[None]:
-    """Make the next ``execute`` use ``request_id``: AWS keeps it across async retries.
-
-    The runtime has no parameter for this yet, so shadow its id source for one call.
-    """
-    runtime._request_id = lambda: request_id
-    try:
-        yield
-    finally:
-        del runtime._request_id
