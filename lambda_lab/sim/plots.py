@@ -96,6 +96,6 @@ def cost_bars(costs: pd.DataFrame) -> Figure:
         ax.bar(costs.index.astype(str), vals, bottom=bottom, label=labels.get(item, item))
         bottom += vals
     ax.set_ylabel("US dollars")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
