@@ -71,7 +71,7 @@ class StormConfig:
     visibility_timeout_s: Optional[float] = None
     max_receive_count: int = P.SQS_MAX_RECEIVE_COUNT
     duplicate_rate: float = 0.0
-    memory_mb: int = 512
+    memory_mb: int = 512  # the worked example in reference/aws-facts.md §10 (3M invocations at 512 MB)
     free_tier: bool = False
     tick_ms: Optional[float] = None
     seed: int = 0
