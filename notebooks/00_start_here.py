@@ -190,7 +190,6 @@ results[-1]
 # Reserved concurrency 0 is Lambda's off switch: every call is throttled.
 
 # %% tags=["raises-exception"]
-# NBVAL_RAISES_EXCEPTION
 # NBVAL_CHECK_OUTPUT
 off = lab.function("switched-off", handler, reserved_concurrency=0)
 off.invoke({"name": "Ada"})
@@ -202,7 +201,6 @@ off.invoke({"name": "Ada"})
 # can be at most 900 s ([Lambda quotas](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)).
 
 # %% tags=["raises-exception"]
-# NBVAL_RAISES_EXCEPTION
 # NBVAL_CHECK_OUTPUT
 lab.function("too-long", handler, timeout_s=1_000)
 

@@ -90,7 +90,6 @@ show(s3.get_bucket_notification_configuration(Bucket="photos"))
 # keys disjoint from "every key". The lab refuses it with S3's own message.
 
 # %% tags=["raises-exception"]
-# NBVAL_RAISES_EXCEPTION
 # NBVAL_CHECK_OUTPUT
 lab.s3_trigger("photos", greeter, events=["s3:ObjectCreated:Put"], suffix=".jpg")
 

@@ -309,7 +309,6 @@ lab.log.to_frame("powertools")[["start", "outcome", "batch_size", "attempt"]]
 # ([services-sqs-configure](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html)):
 
 # %% tags=["raises-exception"]
-# NBVAL_RAISES_EXCEPTION
 # NBVAL_CHECK_OUTPUT
 slow = lab.function("slow", lambda event, context: None, timeout_s=60)
 lab.sqs_trigger(orders_url, slow)
@@ -405,7 +404,6 @@ checkout = lab.function("checkout", lambda event, context: None, timeout_s=5)
 fifo_url
 
 # %% tags=["raises-exception"]
-# NBVAL_RAISES_EXCEPTION
 # NBVAL_CHECK_OUTPUT
 lab.sqs_trigger(fifo_url, checkout, batch_size=10_000)
 

@@ -128,20 +128,15 @@ def test_trace_arrivals_follow_the_csv():
     assert per_s[60:68].sum() == 0  # the stall in the trace
 
 
-def test_million_event_async_storm_is_fast():
-    import time
+def test_million_event_async_storm_stays_under_500_mb():
+    """Memory, not speed: speed is measured by benchmarks/sim_vs_simpy.py."""
     import tracemalloc
 
     tracemalloc.start()
-    t0 = time.perf_counter()
     s = simulate_storm(mode="async", events=1_000_000, jitter="equal_jitter", seed=1).summary
-    elapsed = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert s.invocations == 1_000_000
-    # about a second on an idle laptop without tracemalloc; the bound only catches a model
-    # that went event-by-event in Python (minutes), not a busy CI machine
-    assert elapsed < 40
     assert peak < 500 * 2**20
 
 

@@ -42,10 +42,12 @@ def _paired(nb_path: Path) -> Path:
 
 
 def prepare(nb) -> None:
-    """Name the kernel (so JupyterLab asks nothing) and tag the cells that must raise."""
+    """Name the kernel (so JupyterLab asks nothing) and turn ``# NBVAL_RAISES_EXCEPTION``
+    comments into the ``raises-exception`` tag (nbval warns when both are present)."""
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     for cell in nb.cells:
         if cell.cell_type == "code" and RAISES in cell.source:
+            cell.source = "\n".join(line for line in cell.source.splitlines() if RAISES not in line)
             tags = cell.metadata.setdefault("tags", [])
             if RAISES_TAG not in tags:
                 tags.append(RAISES_TAG)
@@ -64,7 +66,7 @@ def execute(nb_path: Path) -> list[str]:
     problems = []
     for index, cell in enumerate(nb.cells):
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if errors and RAISES not in cell.source:
+        if errors and RAISES_TAG not in cell.metadata.get("tags", []):
             problems.append(f"{nb_path.name} cell {index}: {errors[0]['ename']}: {errors[0]['evalue']}")
     return problems
 
@@ -110,8 +112,11 @@ def _check_cell(name: str, index: int, cell) -> list[str]:
         match = IGNORE.search(line)
         if match and len(match.group(1).strip(" :-—")) < 10:
             problems.append(f"{name} cell {index}: NBVAL_IGNORE_OUTPUT needs a comment saying why")
-    if RAISES in cell.source and RAISES_TAG not in cell.metadata.get("tags", []):
-        problems.append(f"{name} cell {index}: {RAISES} without the {RAISES_TAG!r} tag stops Run All in JupyterLab")
+    if RAISES in cell.source:
+        problems.append(f"{name} cell {index}: use the {RAISES_TAG!r} tag instead of {RAISES} (make refresh converts it)")
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if errors and RAISES_TAG not in cell.metadata.get("tags", []):
+        problems.append(f"{name} cell {index}: raises {errors[0]['ename']} without the {RAISES_TAG!r} tag")
     for needle, why in FORBIDDEN.items():
         if needle in cell.source:
             problems.append(f"{name} cell {index}: {needle} found ({why})")
