@@ -40,24 +40,26 @@ def _failed_ids(response: Any, event: dict) -> tuple[str, ...] | str:
     return outcome.failed
 
 
+def _retried(name: str, handler: Handler, event: dict, expected: list[str]) -> str | None:
+    """What is wrong when ``handler`` answers ``event``, if Lambda would not retry exactly ``expected`` bodies."""
+    response, error = _call(handler, event)
+    if error:
+        return f"{name}: the handler raised {error}, so Lambda retries the whole batch"
+    failed = _failed_ids(response, event)
+    if isinstance(failed, str):
+        return f"{name}: {failed}"
+    bodies = {r["messageId"]: r["body"] for r in event["Records"]}
+    got = [bodies[i] for i in failed]
+    return None if got == expected else f"{name}: Lambda would retry {got}, expected {expected}"
+
+
 def partial_batch(handler: Handler) -> Verdict:
     """Exercise 1: report exactly the records without a JSON ``order_id``, never raise."""
-    problems = []
-    for name, bodies in (("all good", GOOD), ("mixed", [GOOD[0], BAD[0], GOOD[1], BAD[1], BAD[2], GOOD[2]])):
-        event = sample_event(bodies)
-        response, error = _call(handler, event)
-        if error:
-            problems.append(f"{name} batch: the handler raised {error}, so Lambda retries the whole batch")
-            continue
-        failed = _failed_ids(response, event)
-        if isinstance(failed, str):
-            problems.append(f"{name} batch: {failed}")
-            continue
-        expected = tuple(r["messageId"] for r in event["Records"] if r["body"] in BAD)
-        if failed != expected:
-            got = [next(r["body"] for r in event["Records"] if r["messageId"] == i) for i in failed]
-            problems.append(f"{name} batch: Lambda would retry {got}, expected {[b for b in bodies if b in BAD]}")
-    return report("Exercise 1 (report only what failed)", problems)
+    mixed = [GOOD[0], BAD[0], GOOD[1], BAD[1], BAD[2], GOOD[2]]
+    cases = (("all good batch", GOOD), ("mixed batch", mixed))
+    problems = [_retried(name, handler, sample_event(bodies), [b for b in bodies if b in BAD])
+                for name, bodies in cases]
+    return report("Exercise 1 (report only what failed)", [p for p in problems if p])
 
 
 def mapping_settings(mapping: "SqsEventSourceMapping") -> Verdict:
@@ -83,24 +85,12 @@ def mapping_settings(mapping: "SqsEventSourceMapping") -> Verdict:
 
 def fifo_stop_at_first_failure(handler: Handler) -> Verdict:
     """Exercise 3: on a FIFO batch, report the first failure and every record after it."""
-    problems = []
     cases = (
         ("no failure", ["ok-1", "ok-2", "ok-3"], 3),
         ("failure in the middle", ["ok-1", "ok-2", "fail-3", "ok-4", "ok-5"], 2),
         ("failure first", ["fail-1", "ok-2"], 0),
     )
-    for name, bodies, first_bad in cases:
-        event = sample_event(bodies, group_id="customer-7")
-        response, error = _call(handler, event)
-        if error:
-            problems.append(f"{name}: the handler raised {error}")
-            continue
-        failed = _failed_ids(response, event)
-        if isinstance(failed, str):
-            problems.append(f"{name}: {failed}")
-            continue
-        expected = tuple(r["messageId"] for r in event["Records"][first_bad:])
-        if failed != expected:
-            got = [next(r["body"] for r in event["Records"] if r["messageId"] == i) for i in failed]
-            problems.append(f"{name}: Lambda would retry {got}, expected {bodies[first_bad:]}")
+    problems = [_retried(name, handler, sample_event(bodies, group_id="customer-7"), bodies[first_bad:])
+                for name, bodies, first_bad in cases]
+    problems = [p for p in problems if p]
     return report("Exercise 3 (FIFO: stop at the first failure)", problems)
