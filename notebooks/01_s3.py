@@ -479,10 +479,11 @@ plt.show()
 
 # %% [markdown]
 # Throttled attempts outnumber the runs many times over, and the events still waiting when they
-# turned a minute old were dropped: nothing was lost silently, but most of the work was not done.
-# The figure shows why so little ran: every event throttled at the same instant comes back at
-# the same instant (1 s, 2 s, 4 s... later), so the slots sit idle between waves. (The lab
-# retries on exactly that schedule; AWS documents the doubling, not whether it adds jitter.)
+# turned a minute old were dropped: nothing was lost silently, but a large part of the work was
+# not done. At best 25 slots × 30 runs of 2 s fit in a minute, 750 events; the retries do worse,
+# because an event waits 1 s, 2 s, 4 s ... before it asks again, and the figure shows the slots
+# sitting idle between waves. (AWS documents the doubling from 1 s to 5 minutes, not its jitter;
+# the lab waits between half and all of each interval, as chapter 07's simulation does.)
 #
 # The usual fix is to put an **SQS queue between S3 and the
 # function**: S3 writes to the queue, and an event source mapping drains it at a concurrency you

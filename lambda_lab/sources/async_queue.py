@@ -11,6 +11,9 @@ any of them. What it does, as AWS documents it
 - Throttles (429) go back to the queue and are retried with an interval that doubles
   from 1 s to at most 5 minutes, until the event is older than
   ``MaximumEventAgeInSeconds`` (60-21,600, default 6 hours). They do not use up retries.
+  AWS does not publish its jitter; the lab waits between half and all of each interval
+  ("equal jitter"), the same assumption as ``lambda_lab.sim``, so throttled events do not
+  all come back in the same instant.
 - When it gives up, the on-failure destination gets AWS's invocation record and the
   older dead-letter queue gets the bare event; with neither, the event is logged with
   outcome ``dropped``. Nothing disappears without a row in the log.
@@ -251,6 +254,7 @@ class AsyncQueue:
                 return
             q.throttles += 1
             delay = min(THROTTLE_FIRST_DELAY_S * 2 ** (q.throttles - 1), THROTTLE_MAX_DELAY_S)
+            delay = delay / 2 + self.rng.uniform(0, delay / 2)
             self._retry_at(q, config, self.lab.clock.now() + delay)
         else:  # error or timeout
             q.function_errors += 1
