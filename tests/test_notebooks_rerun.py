@@ -18,11 +18,15 @@ COMPARED = ("text/plain", "text/html", "application/json")
 
 
 def _comparable(cell) -> list:
+    """The outputs nbval compares; a stream split into chunks counts as one text, as in nbval."""
     found = []
     for output in cell.get("outputs", []):
         kind = output["output_type"]
         if kind == "stream":
-            found.append((output["name"], output["text"]))
+            if found and found[-1][0] == output["name"]:
+                found[-1] = (output["name"], found[-1][1] + output["text"])
+            else:
+                found.append((output["name"], output["text"]))
         elif kind == "error":
             found.append(("error", output["ename"], output["evalue"]))
         else:
