@@ -39,6 +39,19 @@ class Invocation:
     def ok(self) -> bool:
         return self.outcome == "success"
 
+    @classmethod
+    def never_ran(cls, function: str, source: str, outcome: str, *, at: float, error_type: str,
+                  error_message: str, request_id: str = "", attempt: int = 1, batch_size: int | None = None,
+                  items: tuple[str, ...] = (), result: Any = None) -> "Invocation":
+        """An attempt that held no environment (throttled or dropped): zero length at ``at`` (s since start)."""
+        at = round(at, 6)
+        return cls(
+            function=function, source=source, request_id=request_id, attempt=attempt, start=at, end=at,
+            duration_ms=0.0, billed_duration_ms=0, init_duration_ms=0.0, cold_start=False, outcome=outcome,
+            error_type=error_type, error_message=error_message, batch_size=batch_size, items=tuple(items),
+            result=result,
+        )
+
 
 #: Columns of ``InvocationLog.to_frame()``, in order.
 COLUMNS = [name for name in Invocation.__dataclass_fields__ if name not in ("result", "log", "end_s")]

@@ -193,8 +193,11 @@ class Runtime:
             raise
         return fn
 
+    def _reserved_total(self) -> int:
+        return sum(f.reserved_concurrency or 0 for f in self.functions.values())
+
     def _check_reservations(self) -> None:
-        reserved = sum(f.reserved_concurrency or 0 for f in self.functions.values())
+        reserved = self._reserved_total()
         for f in self.functions.values():
             if f.reserved_concurrency is not None and f.reserved_concurrency < 0:
                 raise ConfigurationError(f"ReservedConcurrentExecutions must be >= 0, got {f.reserved_concurrency}")
@@ -209,8 +212,7 @@ class Runtime:
         """How many environments ``fn`` may have busy at once."""
         if fn.reserved_concurrency is not None:
             return fn.reserved_concurrency
-        reserved = sum(f.reserved_concurrency or 0 for f in self.functions.values())
-        return self.account_concurrency - reserved
+        return self.account_concurrency - self._reserved_total()
 
     def busy(self, fn: Function, at_s: float) -> int:
         """Environments of ``fn`` running at absolute time ``at_s``."""
@@ -293,13 +295,10 @@ class Runtime:
         return None
 
     def _record_throttle(self, fn, request_id, source, attempt, batch_size, items, reason) -> Invocation:
-        t = round(self.lab.clock.elapsed(), 6)
-        inv = Invocation(
-            function=fn.name, source=source, request_id=request_id, attempt=attempt, start=t, end=t,
-            duration_ms=0.0, billed_duration_ms=0, init_duration_ms=0.0, cold_start=False,
-            outcome="throttled", error_type=reason,
+        inv = Invocation.never_ran(
+            fn.name, source, "throttled", at=self.lab.clock.elapsed(), error_type=reason,
             error_message=f"Rate Exceeded. {fn.name} reached its concurrency limit of {self.limit_for(fn)}",
-            batch_size=batch_size, items=tuple(items),
+            request_id=request_id, attempt=attempt, batch_size=batch_size, items=items,
             result={"errorType": "TooManyRequestsException", "errorMessage": "Rate Exceeded.", "Reason": reason},
         )
         return self.lab.log.add(inv)
@@ -346,8 +345,7 @@ class Runtime:
         rid = inv.request_id
         lines = [f"START RequestId: {rid} Version: {fn.version}\n", output]
         if inv.outcome == "timeout":
-            stamp = self.lab.clock.start_s + inv.end
-            lines.append(f"{iso_utc(stamp)} {rid} Task timed out after {fn.timeout_s:.2f} seconds\n")
+            lines.append(f"{iso_utc(inv.end_s)} {rid} Task timed out after {fn.timeout_s:.2f} seconds\n")
         lines.append(f"END RequestId: {rid}\n")
         report = (
             f"REPORT RequestId: {rid}\tDuration: {inv.duration_ms:.2f} ms\t"

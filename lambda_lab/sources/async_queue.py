@@ -239,8 +239,7 @@ class AsyncQueue:
         inv = self.lab.runtime.execute(q.fn, q.event, source=q.source, attempt=q.attempts,
                                        items=q.items, depth=q.depth, request_id=q.request_id)
         q.last = inv
-        end_s = self.lab.clock.start_s + inv.end
-        self._schedule(end_s, lambda: self._finish(q, inv), f"async {q.fn.name} done")
+        self._schedule(inv.end_s, lambda: self._finish(q, inv), f"async {q.fn.name} done")
 
     def _finish(self, q: QueuedEvent, inv: Invocation) -> None:
         config = self.config_for(q.fn)
@@ -292,11 +291,9 @@ class AsyncQueue:
         self._close(q, RECURSION_STOPPED, ", ".join(targets) or None)
 
     def _log_dropped(self, q: QueuedEvent, error_type: str, message: str) -> None:
-        t = round(self.lab.clock.elapsed(), 6)
-        self.lab.log.add(Invocation(
-            function=q.fn.name, source=q.source, request_id=q.request_id, attempt=q.attempts, start=t, end=t,
-            duration_ms=0.0, billed_duration_ms=0, init_duration_ms=0.0, cold_start=False, outcome="dropped",
-            error_type=error_type, error_message=message, items=q.items,
+        self.lab.log.add(Invocation.never_ran(
+            q.fn.name, q.source, "dropped", at=self.lab.clock.elapsed(), error_type=error_type,
+            error_message=message, request_id=q.request_id, attempt=q.attempts, items=q.items,
         ))
 
     def _close(self, q: QueuedEvent, condition: str, target: str | None) -> None:

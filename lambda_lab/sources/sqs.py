@@ -379,11 +379,7 @@ class SqsEventSourceMapping:
         return received
 
     def _receive(self, want: int) -> list[dict]:
-        resp = self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=want, WaitTimeSeconds=0,
-            MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
-        )
-        messages = resp.get("Messages", [])
+        messages = receive(self.sqs, self.queue_url, want)
         if messages:
             self._backlog = None
             self._idle_poll_s = IDLE_POLL_MIN_S
@@ -415,11 +411,8 @@ class SqsEventSourceMapping:
         return keep
 
     def _log_dropped(self, ids: tuple[str, ...]) -> None:
-        t = round(self.lab.clock.elapsed(), 6)
-        self.lab.log.add(Invocation(
-            function=self.fn.name, source="sqs", request_id="", attempt=1, start=t, end=t, duration_ms=0.0,
-            billed_duration_ms=0, init_duration_ms=0.0, cold_start=False, outcome="dropped",
-            error_type="FilteredOut",
+        self.lab.log.add(Invocation.never_ran(
+            self.fn.name, "sqs", "dropped", at=self.lab.clock.elapsed(), error_type="FilteredOut",
             error_message=f"{len(ids)} message(s) matched no filter pattern and were deleted from the queue",
             batch_size=len(ids), items=ids,
         ))
@@ -439,8 +432,7 @@ class SqsEventSourceMapping:
         if inv.outcome == "throttled":
             self._retry_throttled(batch)
             return
-        end_s = self.lab.clock.start_s + inv.end
-        self._tasks.append(self.lab.scheduler.at(end_s, lambda: self._complete(batch, inv), "sqs result"))
+        self._tasks.append(self.lab.scheduler.at(inv.end_s, lambda: self._complete(batch, inv), "sqs result"))
 
     def _retry_throttled(self, batch: _Batch) -> None:
         """Throttled: retry the batch until its messages would be visible again (services-sqs-errorhandling)."""
@@ -522,10 +514,7 @@ class SqsEventSourceMapping:
         self._schedule_poll(min(candidates))
 
     def _queue_depth(self) -> int:
-        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed"])["Attributes"]
-        return sum(int(v) for v in attrs.values())
+        return sum(queue_counts(self.lab, self.queue_url).values())
 
 
 def _mapping_uuid(queue_arn: str, function: str, seed: int) -> str:
@@ -534,6 +523,17 @@ def _mapping_uuid(queue_arn: str, function: str, seed: int) -> str:
 
 
 # --------------------------------------------------------------- moving messages back
+
+
+def receive(sqs: Any, queue_url: str, want: int) -> list[dict]:
+    """Up to ``want`` (<= 10) messages with every attribute, as Lambda's poller asks for them.
+
+    ``WaitTimeSeconds=0``: long polling never ends under the lab's frozen clock.
+    """
+    return sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=want, WaitTimeSeconds=0,
+        MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
+    ).get("Messages", [])
 
 
 def redrive(lab: "Lab", dlq_url: str, source_url: str, max_messages: int | None = None) -> int:
@@ -550,10 +550,7 @@ def redrive(lab: "Lab", dlq_url: str, source_url: str, max_messages: int | None 
     moved = 0
     while max_messages is None or moved < max_messages:
         want = RECEIVE_MAX if max_messages is None else min(RECEIVE_MAX, max_messages - moved)
-        messages = sqs.receive_message(
-            QueueUrl=dlq_url, MaxNumberOfMessages=want, WaitTimeSeconds=0,
-            MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        messages = receive(sqs, dlq_url, want)
         if not messages:
             break
         for m in messages:
@@ -594,10 +591,7 @@ def receive_all(lab: "Lab", queue_url: str) -> list[dict]:
     sqs = lab.client("sqs")
     out: list[dict] = []
     while True:
-        messages = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=RECEIVE_MAX, WaitTimeSeconds=0,
-            MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        messages = receive(sqs, queue_url, RECEIVE_MAX)
         if not messages:
             return out
         out.extend(messages)
