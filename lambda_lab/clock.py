@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import itertools
-from dataclasses import dataclass, field
 from typing import Callable
 
 import time_machine
@@ -80,51 +79,113 @@ class Clock:
             self._travel = self._traveller = None
 
 
-@dataclass(order=True)
-class _Task:
-    due_s: float
-    seq: int
-    action: Callable[[], None] = field(compare=False)
-    label: str = field(compare=False, default="")
-    cancelled: bool = field(compare=False, default=False)
+class Task:
+    """One piece of work due at ``due_s`` (epoch seconds), as ``Scheduler.at``/``after`` return it.
+
+    ``cancel()`` stops it from running; ``done`` says it has run; ``pending`` says it still will.
+    Owners that keep lists of their tasks prune them with ``[t for t in tasks if t.pending]``.
+    """
+
+    __slots__ = ("due_s", "seq", "action", "label", "done", "_cancelled", "_scheduler")
+
+    def __init__(self, due_s: float, seq: int, action: Callable[[], None], label: str,
+                 scheduler: "Scheduler | None" = None):
+        self.due_s, self.seq, self.action, self.label = due_s, seq, action, label
+        self.done = False  # True once the scheduler has started its action
+        self._cancelled = False
+        self._scheduler = scheduler
+
+    def __lt__(self, other: "Task") -> bool:
+        return (self.due_s, self.seq) < (other.due_s, other.seq)
+
+    @property
+    def cancelled(self) -> bool:
+        """True once ``cancel()`` was called before the task ran."""
+        return self._cancelled
+
+    @cancelled.setter
+    def cancelled(self, value: bool) -> None:
+        # Older callers write ``task.cancelled = True``; route it through cancel() so the
+        # scheduler can count it and compact its heap.
+        if not value:
+            raise ValueError("a cancelled task cannot be revived; schedule a new one")
+        self.cancel()
+
+    @property
+    def pending(self) -> bool:
+        """True while the task will still run: neither run nor cancelled."""
+        return not (self.done or self._cancelled)
+
+    def cancel(self) -> bool:
+        """Stop the task from running; True if it was pending (cancelling twice is harmless)."""
+        if not self.pending:
+            return False
+        self._cancelled = True
+        if self._scheduler is not None:
+            self._scheduler._forget(self)
+        return True
+
+    def __repr__(self) -> str:
+        state = "done" if self.done else "cancelled" if self._cancelled else "pending"
+        return f"Task(due_s={self.due_s}, label={self.label!r}, {state})"
+
+
+_Task = Task  # the old private name
 
 
 class Scheduler:
-    """Work due at virtual times, run in time order (ties in the order they were scheduled)."""
+    """Work due at virtual times, run in time order (ties in the order they were scheduled).
+
+    Cancelled tasks stay in the heap until they reach its top or until more than half of
+    the heap is cancelled; then it is rebuilt, so a source that reschedules a poll on every
+    message keeps the heap the size of its live work.
+    """
 
     def __init__(self, clock: Clock):
         self.clock = clock
-        self._heap: list[_Task] = []
+        self._heap: list[Task] = []
+        self._cancelled = 0  # cancelled tasks still in the heap
         self._seq = itertools.count()
+        self._running = 0  # depth of task actions running now
 
-    def at(self, due_s: float, action: Callable[[], None], label: str = "") -> _Task:
-        """Run ``action()`` at absolute virtual time ``due_s`` (never earlier than now)."""
-        task = _Task(max(due_s, self.clock.now()), next(self._seq), action, label)
+    def at(self, due_s: float, action: Callable[[], None], label: str = "") -> Task:
+        """Run ``action()`` at absolute virtual time ``due_s`` (epoch s; never earlier than now)."""
+        task = Task(max(due_s, self.clock.now()), next(self._seq), action, label, self)
         heapq.heappush(self._heap, task)
         return task
 
-    def after(self, delay_s: float, action: Callable[[], None], label: str = "") -> _Task:
+    def after(self, delay_s: float, action: Callable[[], None], label: str = "") -> Task:
         """Run ``action()`` ``delay_s`` seconds from now."""
         return self.at(self.clock.now() + delay_s, action, label)
 
+    @property
+    def running(self) -> bool:
+        """True while a scheduled task's action is running (on any thread)."""
+        return self._running > 0
+
     def next_due(self) -> float | None:
-        """Time of the earliest pending task, or None."""
+        """Time of the earliest pending task (epoch s), or None."""
         while self._heap and self._heap[0].cancelled:
             heapq.heappop(self._heap)
+            self._cancelled -= 1
         return self._heap[0].due_s if self._heap else None
 
     def run_next(self) -> bool:
         """Advance to the earliest task and run it; False when nothing is scheduled."""
-        due = self.next_due()
-        if due is None:
+        if self.next_due() is None:
             return False
         task = heapq.heappop(self._heap)
         self.clock.advance_to(task.due_s)
-        task.action()
+        task.done = True
+        self._running += 1
+        try:
+            task.action()
+        finally:
+            self._running -= 1
         return True
 
     def run_until(self, t_s: float) -> int:
-        """Run every task due up to and including ``t_s``, then set the clock to ``t_s``."""
+        """Run every task due up to and including ``t_s`` (epoch s), then set the clock to ``t_s``."""
         ran = 0
         while (due := self.next_due()) is not None and due <= t_s:
             self.run_next()
@@ -132,5 +193,15 @@ class Scheduler:
         self.clock.advance_to(t_s)
         return ran
 
+    def _forget(self, task: Task) -> None:
+        """Count a cancelled task; rebuild the heap once cancelled ones are the majority."""
+        self._cancelled += 1
+        if 2 * self._cancelled > len(self._heap):
+            # O(n) now and then keeps every push/pop O(log live) instead of O(log all-time).
+            self._heap = [t for t in self._heap if not t.cancelled]
+            heapq.heapify(self._heap)
+            self._cancelled = 0
+
     def __len__(self) -> int:
-        return sum(1 for task in self._heap if not task.cancelled)
+        """Pending tasks."""
+        return len(self._heap) - self._cancelled

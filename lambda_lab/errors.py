@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 
-class ConfigurationError(ValueError):
+class LabError(Exception):
+    """Base of the errors the lab raises on purpose; a notebook shows them as one line (``notebook.setup``)."""
+
+
+class ConfigurationError(ValueError, LabError):
     """A setting AWS would refuse (the message names the rule, the limit and the value)."""
 
 
-class LabSafetyError(RuntimeError):
+class LabSafetyError(RuntimeError, LabError):
     """The lab refused to talk to something that is not on this machine."""
 
 
-class TooManyRequestsException(Exception):
+class TooManyRequestsException(LabError):
     """Lambda's throttle (HTTP 429) for a synchronous call, as the Invoke API raises it."""
 
     status_code = 429

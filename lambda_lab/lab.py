@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -13,6 +14,8 @@ import botocore.session
 
 from .clock import DEFAULT_START, Clock, Scheduler
 from .endpoints import REAL_AWS, check_endpoint
+from .delivery import Faults, SendLog
+from .ledger import Ledger
 from .log import InvocationLog
 from .runtime import DEFAULT_ACCOUNT_CONCURRENCY, Function, Handler, Runtime
 
@@ -71,12 +74,20 @@ class Lab:
         self.account_id = ACCOUNT_ID
         self.endpoint_url = endpoint_url
         self.real_aws = endpoint_url == REAL_AWS
+        # Held by every invoke, run and Runtime.execute: a server thread may drive the lab while
+        # a notebook cell does, and moto is not thread-safe. Re-entrant: handlers call the lab.
+        self.lock = threading.RLock()
+        # The thread that made the lab (the notebook's): only its synchronous calls move time.
+        self.thread_id = threading.get_ident()
         # Real AWS checks request signatures against the real time, so only the lab's own
         # scheduling is virtual there.
         self.clock = Clock(DEFAULT_START, patch_process=not self.real_aws)
         self.scheduler = Scheduler(self.clock)
         self.rng = random.Random(seed)
         self.log = InvocationLog()
+        self.ledger = Ledger(self.clock.elapsed)
+        self.sends = SendLog()
+        self.faults = Faults()
         self.runtime = Runtime(self, account_concurrency=account_concurrency, rng=random.Random(seed + 1))
         self.sources: list[Any] = []
         self._clients: dict[str, Any] = {}
@@ -166,6 +177,18 @@ class Lab:
             self._async_queue = self.add_source(AsyncQueue(self))
         return self._async_queue
 
+    def outcomes(self, function: str | None = None, source: str | None = None) -> Any:
+        """Where every accepted item ended: one row per item and consumer (a pandas DataFrame).
+
+        Columns: ``source``, ``item``, ``function``, ``copy`` (2 for an at-least-once
+        duplicate), ``accepted`` and ``ended`` (seconds since the lab started),
+        ``attempts``, ``ending`` (processed, dead_letter, destination, dropped, failed, or
+        pending while in flight), ``where`` (the queue, topic, bus or function it went to,
+        or AWS's reason for a drop), ``layer`` (the retry layer that decided) and
+        ``request_id`` (asynchronous events).
+        """
+        return self.ledger.to_frame(function=function, source=source)
+
     # --- event sources -------------------------------------------------------------
     def add_source(self, source: Any) -> Any:
         """Track a source so ``run_until_idle`` waits for it and ``close`` stops it."""
@@ -187,41 +210,46 @@ class Lab:
     # --- time ----------------------------------------------------------------------
     def run(self, for_s: float) -> RunSummary:
         """Run the work due in the next ``for_s`` virtual seconds (pollers, retries, timers)."""
-        before = len(self.log)
-        self.scheduler.run_until(self.clock.now() + for_s)
-        return RunSummary(ran_s=for_s, invocations=len(self.log) - before, idle=not self.busy())
+        with self.lock:
+            before = len(self.log)
+            self.scheduler.run_until(self.clock.now() + for_s)
+            return RunSummary(ran_s=for_s, invocations=len(self.log) - before, idle=not self.busy())
 
     def run_until_idle(self, max_s: float = 3_600) -> RunSummary:
         """Run until nothing waits, is in flight or is scheduled to retry, or ``max_s`` passes."""
-        start, before = self.clock.now(), len(self.log)
-        deadline = start + max_s
-        while self.busy():
-            due = self.scheduler.next_due()
-            if due is None or due > deadline:
-                break
-            self.scheduler.run_next()
-        idle = not self.busy()
-        if not idle:
-            self.clock.advance_to(deadline)
-        return RunSummary(ran_s=round(self.clock.now() - start, 3), invocations=len(self.log) - before, idle=idle)
+        with self.lock:
+            start, before = self.clock.now(), len(self.log)
+            deadline = start + max_s
+            while self.busy():
+                due = self.scheduler.next_due()
+                if due is None or due > deadline:
+                    break
+                self.scheduler.run_next()
+            idle = not self.busy()
+            if not idle:
+                self.clock.advance_to(deadline)
+            return RunSummary(ran_s=round(self.clock.now() - start, 3), invocations=len(self.log) - before,
+                              idle=idle)
 
     def busy(self) -> bool:
         """True while any source has work waiting, in flight, or scheduled."""
-        return any(source.pending() for source in self.sources)
+        with self.lock:
+            return any(source.pending() for source in self.sources)
 
     # --- lifecycle -----------------------------------------------------------------
     def close(self) -> None:
         """Stop sources, moto and the virtual clock (safe to call twice)."""
         global _active
-        for source in self.sources:
-            source.stop()
-        self.sources.clear()
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
-        self.clock.stop()
-        if _active is self:
-            _active = None
+        with self.lock:  # waits for a request another thread is serving
+            for source in self.sources:
+                source.stop()
+            self.sources.clear()
+            if self._mock is not None:
+                self._mock.stop()
+                self._mock = None
+            self.clock.stop()
+            if _active is self:
+                _active = None
 
     def __enter__(self) -> "Lab":
         return self

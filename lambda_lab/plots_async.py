@@ -11,9 +11,9 @@ from matplotlib.figure import Figure
 
 from .plots import OUTCOME_COLORS
 
-#: Where the queue sent an event when it was done with it, and the mark drawn for it.
-ENDING_MARKS = {"Success": ("o", "#4C9F70"), "RetriesExhausted": ("s", "#D1495B"),
-                "EventAgeExceeded": ("s", "#EDAE49"), "RecursiveInvocationDropped": ("s", "#555555")}
+#: How an event ended (``lab.outcomes()["ending"]``), and the mark drawn for it.
+ENDING_MARKS = {"processed": ("o", "#4C9F70"), "destination": ("s", "#D1495B"),
+                "dead_letter": ("s", "#D1495B"), "dropped": ("s", "#555555")}
 
 
 def retry_schedule(frame: pd.DataFrame) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def retry_timeline(frame: pd.DataFrame, outcomes: pd.DataFrame | None = None,
                    title: str = "Asynchronous retries") -> Figure:
     """Attempts of each event on a time axis (minutes since the first attempt), coloured by outcome.
 
-    ``outcomes`` (``lab.async_queue.outcomes_frame()``) adds where each event ended.
+    ``outcomes`` (``lab.outcomes()``) adds where each event ended.
     """
     schedule = retry_schedule(frame)
     order = list(dict.fromkeys(schedule["request_id"]))
@@ -48,12 +48,13 @@ def retry_timeline(frame: pd.DataFrame, outcomes: pd.DataFrame | None = None,
                 ax.annotate(f"+{row.gap_s:.0f} s", ((row.start - t0) / 60, lane), textcoords="offset points",
                             xytext=(0, 7), ha="center", fontsize=8)
     if outcomes is not None:
-        for row in outcomes[outcomes["request_id"].isin(order)].itertuples():
-            marker, color = ENDING_MARKS.get(row.condition, ("s", "#555555"))
+        ended = outcomes[outcomes["request_id"].isin(order) & (outcomes["ending"] != "pending")]
+        for row in ended.drop_duplicates("request_id").itertuples():
+            marker, color = ENDING_MARKS.get(row.ending, ("s", "#555555"))
             lane = order.index(row.request_id)
-            ax.scatter((row.time - t0) / 60, lane, marker=marker, facecolor="none", edgecolor=color, s=120, zorder=3)
-            label = row.condition if row.target is None or pd.isna(row.target) else f"{row.condition} → {row.target.split(':')[-1]}"
-            ax.annotate(label, ((row.time - t0) / 60, lane), textcoords="offset points", xytext=(8, -12), fontsize=8)
+            ax.scatter((row.ended - t0) / 60, lane, marker=marker, facecolor="none", edgecolor=color, s=120, zorder=3)
+            label = row.ending if row.ending == "processed" else f"{row.ending} → {row.where.split(';')[0]}"
+            ax.annotate(label, ((row.ended - t0) / 60, lane), textcoords="offset points", xytext=(8, -12), fontsize=8)
     ax.set_yticks(range(len(order)))
     ax.set_yticklabels([f"event {i + 1}" for i in range(len(order))])
     ax.set_ylim(len(order) - 0.5, -0.8)

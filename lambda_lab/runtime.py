@@ -5,23 +5,49 @@ places the invocation on the virtual clock: it starts when the caller (a poller,
 async queue, your cell) asks, lasts ``init_duration_ms`` (cold starts only) plus
 ``duration_ms``, and holds an execution environment for that long. Concurrency is the
 number of environments busy at an instant, as in AWS.
+
+Time. A synchronous call (``fn.invoke``, ``fn.invoke_concurrently``) starts at the current
+virtual instant; who moves the clock afterwards depends on the caller:
+
+* From a notebook cell (the lab's own thread, outside any handler or scheduled task) the call
+  runs everything scheduled before its end, in time order, and leaves the clock at its end,
+  as ``lab.scheduler.run_until(end)`` would: nothing due is ever skipped.
+* From inside a handler (a nested call, ``runtime.current_depth() > 0``) or a scheduled task
+  it does not move the clock or run other scheduled work: re-entering the scheduler there
+  would run unrelated work in the middle of a handler. Its environment stays busy until its
+  end, so concurrency and throttles count it.
+* From another thread (an HTTP server) it does not move the clock either: concurrent requests
+  overlap in virtual time instead of queueing behind each other, so concurrency limits and
+  throttles apply to them as on AWS. The lab's own thread moves time (``lab.run``).
+
+Threads. ``lab.lock`` (an ``RLock``) is held by every invoke and by ``Runtime.execute``, so
+handlers run one at a time (moto is not thread-safe) and can still call the lab again. The
+chain depth is a ``ContextVar``, so each thread has its own. ``print``, ``sys.stderr`` and
+``logging`` are captured per thread: what the thread running a handler writes goes to that
+invocation's log; what any other thread writes goes where it would without the lab.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import io
 import logging
 import math
 import random
+import sys
+import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .clock import iso_utc
 from .context import LambdaContext
 from .durations import Duration, draw_ms
+from . import limits
 from .errors import ConfigurationError, TooManyRequestsException
+from .limits import check_range
 from .log import Invocation
 
 if TYPE_CHECKING:
@@ -29,13 +55,8 @@ if TYPE_CHECKING:
 
 Handler = Callable[[Any, LambdaContext], Any]
 
-# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-MAX_TIMEOUT_S = 900
-MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10_240
-# https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
-DEFAULT_ACCOUNT_CONCURRENCY = 1_000
-# https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html
-MIN_UNRESERVED_CONCURRENCY = 100
+#: Kept because ``lab.py`` imports it; the number and its source are in ``limits``.
+DEFAULT_ACCOUNT_CONCURRENCY = limits.ACCOUNT_CONCURRENCY
 
 
 @dataclass
@@ -62,17 +83,138 @@ class InvokeResult:
     executed_version: str = "$LATEST"
 
 
-class _LambdaLogHandler(logging.Handler):
-    """Formats ``logging`` records as the Python runtime does: level, time, request id."""
+#: Position in a chain of invocations of the handler running in this thread/context (0: none).
+_CHAIN_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("lambda_lab_chain_depth", default=0)
 
-    def __init__(self, stream: io.StringIO, request_id: str, clock_iso: Callable[[], str]):
+
+def _holding_lab_lock(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``method`` with ``self.lab.lock`` held: moto and the lab's state are not thread-safe."""
+
+    @functools.wraps(method)
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self.lab.lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
+@dataclass
+class _Sink:
+    """Where one invocation's output goes, and what its log lines are stamped with."""
+
+    out: io.StringIO
+    request_id: str
+    clock_iso: Callable[[], str]
+
+
+class _ThreadStream:
+    """Stands in for ``sys.stdout``/``sys.stderr`` while handlers run.
+
+    A write from a thread running a handler goes to that handler's invocation; a write from
+    any other thread goes to the stream that was there before (``contextlib.redirect_stdout``
+    would swap it for every thread, capturing the notebook's own prints).
+    """
+
+    def __init__(self, capture: "_Capture", original: Any):
+        self._capture, self.original = capture, original
+
+    def write(self, text: str) -> int:
+        sink = self._capture.sink(threading.get_ident())
+        return sink.out.write(text) if sink else self.original.write(text)
+
+    def flush(self) -> None:
+        if self._capture.sink(threading.get_ident()) is None:
+            self.original.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.original, name)  # encoding, isatty, fileno, ... of the real stream
+
+
+class _LambdaLogHandler(logging.Handler):
+    """Formats ``logging`` records as the Python runtime does: level, time, request id.
+
+    Only records emitted by a thread running a handler are formatted, into that invocation.
+    """
+
+    def __init__(self, capture: "_Capture"):
         super().__init__()
-        self.stream, self.request_id, self.clock_iso = stream, request_id, clock_iso
+        self._capture = capture
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.stream.write(
-            f"[{record.levelname}]\t{self.clock_iso()}\t{self.request_id}\t{record.getMessage()}\n"
-        )
+        sink = self._capture.sink(record.thread if record.thread is not None else threading.get_ident())
+        if sink is None:
+            self._as_without_lab(record)
+            return
+        sink.out.write(f"[{record.levelname}]\t{sink.clock_iso()}\t{sink.request_id}\t{record.getMessage()}\n")
+
+    def _as_without_lab(self, record: logging.LogRecord) -> None:
+        """Another thread's record: if only this handler saw it, show it as Python would (lastResort)."""
+        logger: logging.Logger | None = logging.getLogger(record.name)
+        while logger is not None:
+            if any(h is not self for h in logger.handlers):
+                return  # someone else handles it
+            logger = logger.parent if logger.propagate else None
+        last = logging.lastResort
+        if last is not None and record.levelno >= last.level:
+            last.handle(record)
+
+
+class _Capture:
+    """Per-thread capture of print and logging for the handlers running now (one per process).
+
+    While any handler runs, ``sys.stdout``/``sys.stderr`` are ``_ThreadStream`` proxies and the
+    root logger has one ``_LambdaLogHandler``; each thread has a stack of sinks (nested
+    invocations), the innermost receiving its output.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sinks: dict[int, list[_Sink]] = {}
+        self._streams: tuple[_ThreadStream, _ThreadStream] | None = None
+        self._log_handler = _LambdaLogHandler(self)
+
+    def sink(self, thread_id: int) -> _Sink | None:
+        """The innermost invocation capturing ``thread_id``'s output, or None."""
+        # No lock: only the owning thread pushes and pops its own stack, and dict.get is atomic.
+        stack = self._sinks.get(thread_id)
+        return stack[-1] if stack else None
+
+    @contextlib.contextmanager
+    def into(self, sink: _Sink) -> Iterator[None]:
+        """Send this thread's print and logging output to ``sink`` for the ``with`` block."""
+        ident = threading.get_ident()
+        with self._lock:
+            if not self._sinks:
+                self._install()
+            self._sinks.setdefault(ident, []).append(sink)
+        try:
+            yield
+        finally:
+            with self._lock:
+                stack = self._sinks[ident]
+                stack.pop()
+                if not stack:
+                    del self._sinks[ident]
+                if not self._sinks:
+                    self._uninstall()
+
+    def _install(self) -> None:
+        self._streams = (_ThreadStream(self, sys.stdout), _ThreadStream(self, sys.stderr))
+        sys.stdout, sys.stderr = self._streams
+        logging.getLogger().addHandler(self._log_handler)
+
+    def _uninstall(self) -> None:
+        logging.getLogger().removeHandler(self._log_handler)
+        out, err = self._streams or (None, None)
+        # Put back only what is still ours: a handler that swapped a stream itself keeps its swap.
+        if out is not None and sys.stdout is out:
+            sys.stdout = out.original
+        if err is not None and sys.stderr is err:
+            sys.stderr = err.original
+        self._streams = None
+
+
+_CAPTURE = _Capture()
 
 
 class Function:
@@ -84,8 +226,8 @@ class Function:
         name: str,
         handler: Handler,
         *,
-        timeout_s: float = 3,
-        memory_mb: int = 128,
+        timeout_s: float = limits.FUNCTION_TIMEOUT_DEFAULT_S,
+        memory_mb: int = limits.FUNCTION_MEMORY_DEFAULT_MB,
         reserved_concurrency: int | None = None,
         duration_ms: Duration = 100.0,
         init_duration_ms: Duration = 180.0,
@@ -93,8 +235,10 @@ class Function:
     ):
         if not callable(handler):
             raise ConfigurationError(f"handler for {name!r} must be callable as handler(event, context)")
-        _check_range("Timeout", timeout_s, 1, MAX_TIMEOUT_S, "seconds")
-        _check_range("MemorySize", memory_mb, MIN_MEMORY_MB, MAX_MEMORY_MB, "MB")
+        check_range("Timeout", timeout_s, limits.FUNCTION_TIMEOUT_MIN_S, limits.FUNCTION_TIMEOUT_MAX_S,
+                    unit="seconds", url=limits.QUOTAS_URL)
+        check_range("MemorySize", memory_mb, limits.FUNCTION_MEMORY_MIN_MB, limits.FUNCTION_MEMORY_MAX_MB,
+                    unit="MB", url=limits.QUOTAS_URL, integer=True)
         self.lab = lab
         self.name = name
         self.handler = handler
@@ -117,35 +261,55 @@ class Function:
     def log_group_name(self) -> str:
         return f"/aws/lambda/{self.name}"
 
+    @_holding_lab_lock
     def invoke(self, event: Any) -> InvokeResult:
         """Synchronous invocation: run now, wait (on the virtual clock) and return the response.
+
+        It starts at the current virtual instant. From a notebook cell it then runs everything
+        scheduled before its end, in time order, and leaves the clock at its end. From inside a
+        handler (nested) or from another thread it does not move the clock, and its environment
+        stays busy until its end (module docstring: "Time").
 
         A throttle raises ``TooManyRequestsException`` (HTTP 429), as the Invoke API does;
         Lambda never retries a synchronous call for you.
         """
-        inv = self.lab.runtime.execute(self, event, source="invoke")
+        inv = self.lab.runtime.execute(self, event, source="invoke", depth=self._depth())
         if inv.outcome == "throttled":
             raise self.lab.runtime.throttle_error(self, inv)
-        self.lab.clock.advance_to(inv.end_s)
+        self._wait_until(inv.end_s)
         return _to_result(inv)
 
+    @_holding_lab_lock
     def invoke_concurrently(self, events: Iterable[Any]) -> list[InvokeResult | TooManyRequestsException]:
         """Send several synchronous invocations at the same instant (a burst of callers).
 
         Returns one entry per event: the response, or the throttle error that caller got.
+        The clock moves as for ``invoke``: from a notebook cell, everything scheduled before
+        the last call ends runs in time order and the clock stops at that end; nested or from
+        another thread, the clock stays where it is.
         """
         results: list[InvokeResult | TooManyRequestsException] = []
         latest_end = self.lab.clock.now()
         for event in events:
-            inv = self.lab.runtime.execute(self, event, source="invoke")
+            inv = self.lab.runtime.execute(self, event, source="invoke", depth=self._depth())
             if inv.outcome == "throttled":
                 results.append(self.lab.runtime.throttle_error(self, inv))
             else:
                 results.append(_to_result(inv))
                 latest_end = max(latest_end, inv.end_s)
-        self.lab.clock.advance_to(latest_end)
+        self._wait_until(latest_end)
         return results
 
+    def _depth(self) -> int:
+        """Chain position of a synchronous call made now: one deeper than the caller (1 from a cell)."""
+        return self.lab.runtime.current_depth() + 1
+
+    def _wait_until(self, end_s: float) -> None:
+        """Let the caller wait until ``end_s`` (epoch s), if it is the one that moves time."""
+        if self.lab.runtime.caller_moves_clock():
+            self.lab.scheduler.run_until(end_s)  # what is due meanwhile runs, in time order
+
+    @_holding_lab_lock
     def invoke_async(self, event: Any, **options: Any) -> Any:
         """Asynchronous invocation (``InvocationType=Event``): queue the event, return at once."""
         return self.lab.async_queue.submit(self, event, **options)
@@ -162,11 +326,6 @@ class Function:
         return f"Function({self.name!r}, timeout_s={self.timeout_s}, memory_mb={self.memory_mb})"
 
 
-def _check_range(name: str, value: float, low: float, high: float, unit: str) -> None:
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be between {low} and {high} {unit}, got {value}")
-
-
 def _to_result(inv: Invocation) -> InvokeResult:
     error = None if inv.ok else "Unhandled"
     return InvokeResult(200, inv.result, error, inv.request_id, inv.log, inv)
@@ -181,7 +340,6 @@ class Runtime:
         self.rng = rng
         self.functions: dict[str, Function] = {}
         self._next_env = 0
-        self._chain: list[int] = []
 
     # --- registration and limits -------------------------------------------------
     def register(self, fn: Function) -> Function:
@@ -197,14 +355,16 @@ class Runtime:
         return sum(f.reserved_concurrency or 0 for f in self.functions.values())
 
     def _check_reservations(self) -> None:
-        reserved = self._reserved_total()
         for f in self.functions.values():
-            if f.reserved_concurrency is not None and f.reserved_concurrency < 0:
-                raise ConfigurationError(f"ReservedConcurrentExecutions must be >= 0, got {f.reserved_concurrency}")
-        if self.account_concurrency - reserved < MIN_UNRESERVED_CONCURRENCY:
+            if f.reserved_concurrency is not None:
+                # The API's own range is "Minimum value of 0"; no function can hold more than the account.
+                check_range("ReservedConcurrentExecutions", f.reserved_concurrency, limits.RESERVED_CONCURRENCY_MIN,
+                            self.account_concurrency, integer=True, url=limits.PUT_FUNCTION_CONCURRENCY_URL)
+        reserved = self._reserved_total()
+        if self.account_concurrency - reserved < limits.UNRESERVED_FLOOR:
             raise ConfigurationError(
                 "Specified ReservedConcurrentExecutions decreases the account's "
-                f"UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED_CONCURRENCY}] "
+                f"UnreservedConcurrentExecution below its minimum value of [{limits.UNRESERVED_FLOOR}] "
                 f"(account limit {self.account_concurrency}, reserved in total {reserved})"
             )
 
@@ -232,10 +392,33 @@ class Runtime:
                                         reserved=fn.reserved_concurrency is not None)
 
     def current_depth(self) -> int:
-        """How deep in a chain of invocations the code now running is (0 outside handlers)."""
-        return self._chain[-1] if self._chain else 0
+        """How deep in a chain of invocations the code now running in this thread is (0 outside handlers)."""
+        return _CHAIN_DEPTH.get()
+
+    @contextlib.contextmanager
+    def at_depth(self, depth: int) -> Iterator[None]:
+        """Run the body as if a handler ``depth`` deep in a chain were running.
+
+        The lab sends destinations and dead-letter messages on a function's behalf; what
+        those sends trigger must see the chain continue, as AWS's recursion detection does.
+        """
+        token = _CHAIN_DEPTH.set(depth)
+        try:
+            yield
+        finally:
+            _CHAIN_DEPTH.reset(token)
+
+    def caller_moves_clock(self) -> bool:
+        """True when a synchronous call made now may move the clock to its end.
+
+        Only a notebook cell does: the lab's own thread, outside any handler and any scheduled
+        task. Nested calls and other threads start at the current instant and leave the clock.
+        """
+        return (self.current_depth() == 0 and not self.lab.scheduler.running
+                and threading.get_ident() == self.lab.thread_id)
 
     # --- one invocation ------------------------------------------------------------
+    @_holding_lab_lock
     def execute(
         self,
         fn: Function,
@@ -322,23 +505,19 @@ class Runtime:
         )
 
     def _call(self, fn: Function, event: Any, context: LambdaContext, request_id: str, depth: int):
-        """Run the handler, capturing print and logging; return (result, error, output)."""
+        """Run the handler, capturing this thread's print and logging; return (result, error, output)."""
         out = io.StringIO()
-        log_handler = _LambdaLogHandler(out, request_id, self.lab.clock.iso)
-        root = logging.getLogger()
-        root.addHandler(log_handler)
-        self._chain.append(depth)
+        token = _CHAIN_DEPTH.set(depth)
         error = None
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            with _CAPTURE.into(_Sink(out, request_id, self.lab.clock.iso)):
                 result = fn.handler(event, context)
         except Exception as exc:  # the handler's failure is data for the lesson, not a lab crash
             error = (type(exc).__name__, str(exc))
             out.write(f"[ERROR] {error[0]}: {error[1]}\n")
             result = {"errorMessage": error[1], "errorType": error[0], "requestId": request_id}
         finally:
-            self._chain.pop()
-            root.removeHandler(log_handler)
+            _CHAIN_DEPTH.reset(token)
         return result, error, out.getvalue()
 
     def _log_text(self, fn: Function, inv: Invocation, output: str, exec_start: float) -> str:

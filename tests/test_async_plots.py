@@ -24,7 +24,7 @@ def test_schedule_has_one_row_per_attempt_and_the_documented_gaps():
         fn.invoke_async({"n": 2})
         lab.run_until_idle()
         schedule = retry_schedule(lab.log.to_frame())
-        outcomes = lab.async_queue.outcomes_frame()
+        outcomes = lab.outcomes()
         figure = retry_timeline(lab.log.to_frame(), outcomes)
     assert len(schedule) == 6 and "dropped" not in set(schedule["outcome"])
     for _, tries in schedule.groupby("request_id"):

@@ -40,7 +40,7 @@ def run(pattern: list[list[str]], retries: int, target: str, slots: int | None, 
     ids = [fn.invoke_async({"id": i})["ResponseMetadata"]["RequestId"] for i in range(len(pattern))]
     summary = lab.run_until_idle(max_s=21_600 * 2)
     frame = lab.log.to_frame("f")
-    outcomes = lab.async_queue.outcomes_frame()
+    outcomes = lab.outcomes("f")
     parked = {name: _drain(sqs, url) for name, url in urls.items()}
     lab.close()
     return ids, summary, frame, outcomes, parked
@@ -65,8 +65,9 @@ def test_every_event_ends_somewhere(pattern, retries, target, slots, duplicates)
     assert set(outcomes["request_id"]) == set(ids)
     copies = outcomes["request_id"].value_counts()
     assert copies.min() >= 1 and (duplicates > 0 or copies.max() == 1)
-    failed = outcomes[outcomes["condition"] != "Success"]
-    succeeded = outcomes[outcomes["condition"] == "Success"]
+    assert (outcomes["ending"] != "pending").all() and (outcomes["layer"] == "lambda").all()
+    failed = outcomes[outcomes["ending"] != "processed"]
+    succeeded = outcomes[outcomes["ending"] == "processed"]
     # Successes ran; failures went where the configuration says, or were logged as dropped.
     assert set(succeeded["request_id"]) <= set(frame.loc[frame["outcome"] == "success", "request_id"])
     on_failure = [json.loads(m["Body"])["requestContext"]["requestId"] for m in parked["fail"]]

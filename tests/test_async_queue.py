@@ -219,7 +219,9 @@ def test_nothing_is_silently_lost_without_destinations(lab):
     dropped = lab.log.to_frame("f").query("outcome == 'dropped'")
     assert len(dropped) == 1
     assert "event discarded" in dropped["error_message"].item()
-    assert lab.async_queue.outcomes_frame()["condition"].tolist() == ["RetriesExhausted"]
+    ended = lab.outcomes("f")
+    assert ended["ending"].tolist() == ["dropped"]
+    assert ended["where"].item() == "RetriesExhausted after 3 attempt(s), no dead-letter queue or on-failure destination"
 
 
 # --- configuration -----------------------------------------------------------------

@@ -136,18 +136,25 @@ def test_reservations_must_leave_100_unreserved():
         assert "b" not in lab.runtime.functions
 
 
+QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
+
+
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"timeout_s": 0}, "Timeout must be between 1 and 900 seconds, got 0"),
-        ({"timeout_s": 901}, "Timeout must be between 1 and 900 seconds, got 901"),
-        ({"memory_mb": 64}, "MemorySize must be between 128 and 10240 MB, got 64"),
-        ({"reserved_concurrency": -1}, "ReservedConcurrentExecutions must be >= 0"),
+        ({"timeout_s": 0}, "Timeout must be 1-900 seconds, got 0 (" + QUOTAS),
+        ({"timeout_s": 901}, "Timeout must be 1-900 seconds, got 901 (" + QUOTAS),
+        ({"timeout_s": "5"}, "Timeout must be 1-900 seconds, got '5' (" + QUOTAS),
+        ({"memory_mb": 64}, "MemorySize must be a whole number, 128-10,240 MB, got 64 (" + QUOTAS),
+        ({"memory_mb": 256.5}, "MemorySize must be a whole number, 128-10,240 MB, got 256.5 (" + QUOTAS),
+        ({"reserved_concurrency": -1}, "ReservedConcurrentExecutions must be a whole number, 0-1,000, got -1 "
+                                       "(https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html)"),
     ],
 )
 def test_settings_aws_refuses(lab, options, message):
     with pytest.raises(ConfigurationError, match=re.escape(message)):
         lab.function("bad", echo, **options)
+    assert "bad" not in lab.runtime.functions
 
 
 def test_print_and_logging_are_captured_with_cloudwatch_framing(lab):

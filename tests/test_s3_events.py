@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from lambda_lab import Lab
 from lambda_lab.events import s3 as s3_events
 
-SAMPLES = Path("/work/shared/reference/aws-sample-events")
+SAMPLES = Path(__file__).parent / "data" / "aws-sample-events"
 
 
 def sample(path: str) -> dict:

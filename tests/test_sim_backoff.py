@@ -45,7 +45,7 @@ def test_lambda_async_error_retries_at_one_and_two_minutes():
     assert len(s) == 3
     assert s["at_s"].tolist() == [0.0, 60.0, 180.0]
     assert len(backoff.lambda_async_error_schedule(0)) == 1
-    with pytest.raises(ValueError, match="MaximumRetryAttempts"):
+    with pytest.raises(ValueError, match=r"MaximumRetryAttempts must be a whole number, 0-2, got 3 \(https://"):
         backoff.lambda_async_error_schedule(3)
 
 
@@ -57,7 +57,7 @@ def test_lambda_async_throttle_retries_1s_to_5min_for_6h():
     assert 6 * 3600 - 300 < summary["span_s"] <= 6 * 3600
     assert s["delay_s"].iloc[1:10].tolist() == [1, 2, 4, 8, 16, 32, 64, 128, 256]
     assert summary["attempts"] == 1 + 9 + (21_600 - 511) // 300
-    with pytest.raises(ValueError, match="MaximumEventAgeInSeconds"):
+    with pytest.raises(ValueError, match=r"MaximumEventAgeInSeconds must be 60-21,600 seconds, got 30 \(https://"):
         backoff.lambda_async_throttle_schedule(30)
 
 

@@ -141,11 +141,12 @@ def test_million_event_async_storm_stays_under_500_mb():
 
 
 def test_config_errors_name_the_rule():
-    with pytest.raises(ValueError, match="MaximumConcurrency must be 2-1000"):
+    # The lab's wording (lambda_lab.limits.check_range): setting, range, value, AWS page.
+    with pytest.raises(ValueError, match=r"ScalingConfig.MaximumConcurrency must be 2-1,000, got 1 \(https://"):
         simulate_storm(mode="sqs", events=10, max_concurrency=1)
-    with pytest.raises(ValueError, match="batch sizes are 1-10000"):
+    with pytest.raises(ValueError, match=r"BatchSize for standard queues must be 1-10,000, got 20000 \(https://"):
         simulate_storm(mode="sqs", events=10, batch_size=20_000)
-    with pytest.raises(ValueError, match="MaximumEventAgeInSeconds"):
+    with pytest.raises(ValueError, match=r"MaximumEventAgeInSeconds must be 60-21,600 seconds, got 30 \(https://"):
         simulate_storm(events=10, max_event_age_s=30)
     with pytest.raises(ValueError, match="mode"):
         StormConfig(mode="batch").validate()

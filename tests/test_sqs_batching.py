@@ -2,6 +2,7 @@
 
 import json
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from lambda_lab.sources import batching
 from lambda_lab.sources.sqs import VisibilityTimeoutWarning, check_visibility, validate
 
 IDS = ("id1", "id2", "id3", "id4")
+SAMPLES = Path(__file__).parent / "data" / "aws-sample-events"
 
 
 def _judge(response, *, report=True, outcome="success"):
@@ -28,8 +30,8 @@ def test_empty_or_null_responses_mean_complete_success(response):
 
 
 def test_the_aws_sample_response_fails_only_the_listed_items():
-    sample = json.load(open("/work/shared/reference/aws-sample-events/aws-docs/"
-                            "lambda-dg_sqs-batch-item-failures-response.json"))
+    path = SAMPLES / "aws-docs" / "lambda-dg_sqs-batch-item-failures-response.json"
+    sample = json.loads(path.read_text())
     out = _judge(sample)
     assert out.failed == ("id2", "id4") and out.succeeded == ("id1", "id3")
 

@@ -10,12 +10,12 @@ import pytest
 from lambda_lab import Lab
 from lambda_lab.events import sqs as sqs_events
 
-SAMPLES = Path("/work/shared/reference/aws-sample-events")
+SAMPLES = Path(__file__).parent / "data" / "aws-sample-events"
 
 
 def _sample(name: str) -> dict:
     path = SAMPLES / name
-    if not path.exists():  # the shared reference is outside the repo; keep a copy of the shape
+    if not path.exists():  # copies of AWS samples live in tests/data (see its SOURCES.md)
         pytest.fail(f"missing AWS sample {path}")
     return json.loads(path.read_text())["Records"][0]
 

@@ -19,6 +19,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from .. import limits
+from ..limits import check_range
 from . import params as P
 from ._rng import Seed, make_rng
 
@@ -91,8 +93,8 @@ def lambda_async_error_schedule(max_retry_attempts: int = P.ASYNC_MAX_RETRY_ATTE
 
     https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
     """
-    if not 0 <= max_retry_attempts <= P.ASYNC_MAX_RETRY_ATTEMPTS:
-        raise ValueError(f"MaximumRetryAttempts must be 0-{P.ASYNC_MAX_RETRY_ATTEMPTS}, got {max_retry_attempts}")
+    check_range("MaximumRetryAttempts", max_retry_attempts, limits.ASYNC_MIN_RETRY_ATTEMPTS,
+                P.ASYNC_MAX_RETRY_ATTEMPTS, integer=True, url=limits.EVENT_INVOKE_CONFIG_URL)
     delays = [0.0, *P.ASYNC_ERROR_RETRY_DELAYS_S[:max_retry_attempts]]
     return _schedule(delays, ["first"] + ["retry"] * max_retry_attempts)
 
@@ -109,10 +111,8 @@ def lambda_async_throttle_schedule(
     (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
     AWS does not publish the jitter, so this schedule has none.
     """
-    if not P.ASYNC_MIN_EVENT_AGE_S <= max_event_age_s <= P.ASYNC_MAX_EVENT_AGE_S:
-        raise ValueError(
-            f"MaximumEventAgeInSeconds must be {P.ASYNC_MIN_EVENT_AGE_S:.0f}-{P.ASYNC_MAX_EVENT_AGE_S:.0f}, got {max_event_age_s}"
-        )
+    check_range("MaximumEventAgeInSeconds", max_event_age_s, P.ASYNC_MIN_EVENT_AGE_S, P.ASYNC_MAX_EVENT_AGE_S,
+                unit="seconds", url=limits.EVENT_INVOKE_CONFIG_URL)
     delays, at, k = [0.0], 0.0, 0
     while True:
         d = min(cap_s, base_s * 2.0**k)

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--retry-cap-s", type=float, default=_D.retry_cap_s,
                    help=f"longest async throttle retry interval, s; AWS: {P.ASYNC_THROTTLE_CAP_S:g} s (5 min)")
     s.add_argument("--max-event-age-s", type=float, default=_D.max_event_age_s,
-                   help=f"MaximumEventAgeInSeconds, 60-21600; AWS default {P.ASYNC_MAX_EVENT_AGE_S:,.0f} (6 h)")
+                   help=f"MaximumEventAgeInSeconds, {P.ASYNC_MIN_EVENT_AGE_S}-{P.ASYNC_MAX_EVENT_AGE_S}; AWS default {P.ASYNC_MAX_EVENT_AGE_S:,.0f} (6 h)")
     s.add_argument("--scaling", choices=("current", "pre2023"), default=_D.scaling,
                    help=f"current: {P.SCALING_ENVS:,} environments per {P.SCALING_WINDOW_S:g} s per function (since "
                         f"2023-11-27); pre2023: burst {P.LEGACY_BURST_US_EAST_1:,} then +{P.LEGACY_BURST_PER_MIN} per minute")

@@ -35,6 +35,8 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 
+from .. import limits
+from ..limits import check_range
 from . import cost as _cost
 from . import params as P
 from . import theory
@@ -100,20 +102,14 @@ class StormConfig:
             raise ValueError(f"scaling must be 'current' or 'pre2023', got {self.scaling!r}")
         if self.events < 0 or self.duration_ms <= 0:
             raise ValueError("events must be >= 0 and duration_ms > 0")
-        if not P.ASYNC_MIN_EVENT_AGE_S <= self.max_event_age_s <= P.ASYNC_MAX_EVENT_AGE_S:
-            raise ValueError(
-                f"MaximumEventAgeInSeconds must be {P.ASYNC_MIN_EVENT_AGE_S:.0f}-{P.ASYNC_MAX_EVENT_AGE_S:.0f}, "
-                f"got {self.max_event_age_s}"
-            )
-        if not 1 <= self.batch_size <= P.SQS_BATCH_SIZE_MAX:
-            raise ValueError(f"standard SQS batch sizes are 1-{P.SQS_BATCH_SIZE_MAX}, got {self.batch_size}")
-        if self.max_concurrency is not None and not (
-            P.SQS_MAX_CONCURRENCY_MIN <= self.max_concurrency <= P.SQS_MAX_CONCURRENCY_MAX
-        ):
-            raise ValueError(
-                f"MaximumConcurrency must be {P.SQS_MAX_CONCURRENCY_MIN}-{P.SQS_MAX_CONCURRENCY_MAX}, "
-                f"got {self.max_concurrency}"
-            )
+        # The same refusals, and wording, as the lab's (ConfigurationError is a ValueError).
+        check_range("MaximumEventAgeInSeconds", self.max_event_age_s, P.ASYNC_MIN_EVENT_AGE_S,
+                    P.ASYNC_MAX_EVENT_AGE_S, unit="seconds", url=limits.EVENT_INVOKE_CONFIG_URL)
+        check_range("BatchSize for standard queues", self.batch_size, limits.SQS_BATCH_SIZE_MIN,
+                    P.SQS_BATCH_SIZE_MAX, url=limits.SQS_PARAMETERS_URL)
+        if self.max_concurrency is not None:
+            check_range("ScalingConfig.MaximumConcurrency", self.max_concurrency, P.SQS_MAX_CONCURRENCY_MIN,
+                        P.SQS_MAX_CONCURRENCY_MAX, url=limits.SCALING_CONFIG_URL)
         if self.max_receive_count < 1:
             raise ValueError(f"maxReceiveCount must be at least 1, got {self.max_receive_count}")
         self.effective_limit()

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from . import params as P
+
 
 def littles_law(rate_per_s: float, mean_duration_s: float) -> float:
     """Mean number of concurrent invocations L = lambda * W (Little's law)."""
@@ -97,6 +99,6 @@ def drain_lower_bound_s(events: int, duration_s: float, limit: int) -> float:
     return events * duration_s / limit
 
 
-def sqs_ramp_minutes(target: int, initial: int = 5, per_min: int = 300) -> float:
+def sqs_ramp_minutes(target: int, initial: int = P.SQS_INITIAL_BATCHES, per_min: int = P.SQS_SCALE_PER_MIN) -> float:
     """Minutes for an SQS event source mapping to ramp from ``initial`` to ``target`` batches."""
     return max(0.0, (target - initial) / per_min)

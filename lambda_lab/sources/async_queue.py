@@ -28,34 +28,35 @@ Retries keep the request id of the original event, as on AWS. Every time is virt
 
 from __future__ import annotations
 
+import copy
 import itertools
-import json
 import random
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from .. import ledger as L
+from ..delivery import retry
+from ..delivery.send import DEAD_LETTER, DESTINATION, parse_arn, queue_url, send
 from ..errors import ConfigurationError
 from ..log import Invocation
 
 if TYPE_CHECKING:
     from ..lab import Lab
+    from ..ledger import Entry
     from ..runtime import Function
 
 # https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html
 MIN_RETRY_ATTEMPTS, MAX_RETRY_ATTEMPTS = 0, 2
 MIN_EVENT_AGE_S, MAX_EVENT_AGE_S = 60, 21_600
 # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
-FUNCTION_ERROR_DELAYS_S = (60.0, 120.0)
-THROTTLE_FIRST_DELAY_S, THROTTLE_MAX_DELAY_S = 1.0, 300.0
 # https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html ("approximately 16 times")
 RECURSION_LIMIT = 16
 # https://docs.aws.amazon.com/lambda/latest/dg/dlq.html: ErrorMessage "truncated to 1 KB"
 DLQ_MESSAGE_LIMIT = 1024
 
-SUCCESS, RETRIES_EXHAUSTED, EVENT_AGE_EXCEEDED = "Success", "RetriesExhausted", "EventAgeExceeded"
+SUCCESS = "Success"
+RETRIES_EXHAUSTED, EVENT_AGE_EXCEEDED = retry.RETRIES_EXHAUSTED, retry.EVENT_AGE_EXCEEDED
 RECURSION_STOPPED = "RecursiveInvocationDropped"  # the CloudWatch metric's name for it
 
 
@@ -82,6 +83,7 @@ class QueuedEvent:
     source: str
     items: tuple[str, ...]
     depth: int
+    entry: "Entry" = field(repr=False)
     attempts: int = 0  # every try, throttles included (the log's attempt column)
     function_errors: int = 0
     throttles: int = 0
@@ -97,7 +99,6 @@ class AsyncQueue:
         self.configs: dict[str, AsyncConfig] = {}
         # Its own stream, so duplicates do not shift the runtime's request ids or durations.
         self.rng = random.Random(f"async-queue-{lab.seed}")
-        self.outcomes: list[dict[str, Any]] = []
         self._live: set[int] = set()
         self._tasks: dict[int, Any] = {}  # scheduled and not yet run, so stop() can cancel them
         self._keys = itertools.count()
@@ -141,7 +142,7 @@ class AsyncQueue:
         return self.configs.get(fn.name) or AsyncConfig()
 
     def _check_destination(self, role: str, arn: str, fn: "Function") -> None:
-        service, name = _parse_arn(arn, role)
+        service, name = parse_arn(arn, role)
         if service == "s3":
             # S3 buckets are an AWS on-failure destination; the lab does not write them.
             allowed = "on failure only; the lab supports SQS, SNS, Lambda and EventBridge"
@@ -156,7 +157,7 @@ class AsyncQueue:
         self._check_exists(service, name, arn, role)
 
     def _check_dead_letter(self, arn: str) -> None:
-        service, name = _parse_arn(arn, "DeadLetterConfig")
+        service, name = parse_arn(arn, "DeadLetterConfig")
         if service not in ("sqs", "sns"):
             raise ConfigurationError(f"DeadLetterConfig TargetArn must be an SQS queue or SNS topic ARN, got {arn}")
         self._check_exists(service, name, arn, "DeadLetterConfig")
@@ -181,23 +182,30 @@ class AsyncQueue:
         items: tuple[str, ...] = (),
         depth: int | None = None,
         delay_s: float = 0.0,
+        item: str | None = None,
+        entry: "Entry | None" = None,
     ) -> dict[str, Any]:
         """Invoke with ``InvocationType=Event``: queue ``event`` and return what Invoke returns.
 
         ``depth`` is the position in a chain of invocations (default: one deeper than the
         handler running now, 1 from a cell); ``delay_s`` is how long after now Lambda
-        picks it up.
+        picks it up. The queue ends ``entry`` (a ledger row the caller accepted), or a
+        row it opens itself for ``item`` (default: the request id).
         """
         if self._stopped:
             raise RuntimeError("the lab is closed")
         request_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         depth = self.lab.runtime.current_depth() + 1 if depth is None else depth
         copies = 1 + (self.rng.random() < self.config_for(fn).duplicate_rate)
-        for copy in range(copies):
-            queued = QueuedEvent(fn, event, request_id, self.lab.clock.now(), source, tuple(items), depth)
+        for n in range(copies):
+            row = entry if entry is not None and n == 0 else self.lab.ledger.accept(
+                entry.source if entry is not None else source,
+                entry.item if entry is not None else (item or request_id), fn.name, copy=n + 1)
+            row.request_id = request_id
+            queued = QueuedEvent(fn, event, request_id, self.lab.clock.now(), source, tuple(items), depth, row)
             self._live.add(id(queued))
             # A duplicate shows up a little later, as an eventually consistent queue delivers it.
-            lag_s = delay_s + (self.rng.uniform(0.05, 1.0) if copy else 0.0)
+            lag_s = delay_s + (self.rng.uniform(0.05, 1.0) if n else 0.0)
             self._schedule(self.lab.clock.now() + lag_s, lambda q=queued: self._attempt(q), f"async {fn.name}")
         return {
             "StatusCode": 202,
@@ -236,7 +244,9 @@ class AsyncQueue:
             self._give_up(q, config, EVENT_AGE_EXCEEDED)
             return
         q.attempts += 1
-        inv = self.lab.runtime.execute(q.fn, q.event, source=q.source, attempt=q.attempts,
+        self.lab.ledger.attempt(q.entry)
+        # Each delivery gets its own copy of the event, as on AWS where it arrives as JSON.
+        inv = self.lab.runtime.execute(q.fn, copy.deepcopy(q.event), source=q.source, attempt=q.attempts,
                                        items=q.items, depth=q.depth, request_id=q.request_id)
         q.last = inv
         self._schedule(inv.end_s, lambda: self._finish(q, inv), f"async {q.fn.name} done")
@@ -246,21 +256,22 @@ class AsyncQueue:
         if inv.outcome == "success":
             if config.on_success:
                 self._deliver_record(q, config.on_success, SUCCESS)
-            self._close(q, SUCCESS, config.on_success)
+            self._close(q, L.PROCESSED, q.fn.name)
         elif inv.outcome == "throttled":
             if q.fn.reserved_concurrency == 0:
                 self._give_up(q, config, RETRIES_EXHAUSTED)  # AWS: "without any retries"
                 return
             q.throttles += 1
-            delay = min(THROTTLE_FIRST_DELAY_S * 2 ** (q.throttles - 1), THROTTLE_MAX_DELAY_S)
-            delay = delay / 2 + self.rng.uniform(0, delay / 2)
-            self._retry_at(q, config, self.lab.clock.now() + delay)
+            policy = retry.lambda_async_throttles(config.maximum_event_age_s)
+            self._retry_at(q, config, self.lab.clock.now() + policy.delay_s(q.throttles, self.rng))
         else:  # error or timeout
             q.function_errors += 1
-            if q.function_errors > config.maximum_retry_attempts:
+            policy = retry.lambda_async_errors(config.maximum_retry_attempts, config.maximum_event_age_s)
+            delay = policy.base_delay_s(q.function_errors)
+            if delay is None:
                 self._give_up(q, config, RETRIES_EXHAUSTED)
                 return
-            self._retry_at(q, config, self.lab.clock.now() + FUNCTION_ERROR_DELAYS_S[q.function_errors - 1])
+            self._retry_at(q, config, self.lab.clock.now() + delay)
 
     def _retry_at(self, q: QueuedEvent, config: AsyncConfig, at_s: float) -> None:
         expires_s = q.received_s + config.maximum_event_age_s
@@ -269,26 +280,40 @@ class AsyncQueue:
 
     # --- endings -------------------------------------------------------------------
     def _give_up(self, q: QueuedEvent, config: AsyncConfig, condition: str) -> None:
-        targets = [arn for arn in (config.on_failure, config.dead_letter_arn) if arn]
-        if config.on_failure:
-            self._deliver_record(q, config.on_failure, condition)
-        if config.dead_letter_arn:
-            self._deliver_dead_letter(q, config.dead_letter_arn)
-        if not targets:
-            self._log_dropped(q, condition, f"{condition} after {q.attempts} attempt(s); no dead-letter queue "
-                                            "or on-failure destination: event discarded")
-        self._close(q, condition, ", ".join(targets) or None)
+        reason = f"{condition} after {q.attempts} attempt(s)"
+        if not self._send_failure(q, config, condition, reason):
+            self._log_dropped(q, condition, f"{reason}; no dead-letter queue or on-failure destination: "
+                                            "event discarded")
+            self._close(q, L.DROPPED, f"{reason}, no dead-letter queue or on-failure destination")
 
     def _stop_recursion(self, q: QueuedEvent, config: AsyncConfig) -> None:
+        reason = f"recursive loop detected: invocation {q.depth} in one chain (limit {RECURSION_LIMIT})"
         targets = [arn for arn in (config.on_failure, config.dead_letter_arn) if arn]
-        if config.on_failure:
-            self._deliver_record(q, config.on_failure, RETRIES_EXHAUSTED)
-        if config.dead_letter_arn:
-            self._deliver_dead_letter(q, config.dead_letter_arn)
         where = f"sent to {', '.join(targets)}" if targets else "no dead-letter queue or on-failure destination"
-        self._log_dropped(q, RECURSION_STOPPED,
-                          f"recursive loop detected: invocation {q.depth} in one chain (limit {RECURSION_LIMIT}); {where}")
-        self._close(q, RECURSION_STOPPED, ", ".join(targets) or None)
+        self._log_dropped(q, RECURSION_STOPPED, f"{reason}; {where}")
+        if not self._send_failure(q, config, RETRIES_EXHAUSTED, f"{RECURSION_STOPPED}: {reason}"):
+            self._close(q, L.DROPPED, f"{RECURSION_STOPPED}: {reason}")
+
+    def _send_failure(self, q: QueuedEvent, config: AsyncConfig, condition: str, reason: str) -> bool:
+        """Send to the on-failure destination and the DLQ, then end the item; False if neither is set.
+
+        The item ends where a send arrived (the destination first); if every send failed
+        (queue deleted, payload too large) it is dropped, and ``lab.sends`` counts the failure.
+        """
+        attempts = []
+        if config.on_failure:
+            attempts.append((L.DESTINATION, self._deliver_record(q, config.on_failure, condition)))
+        if config.dead_letter_arn:
+            attempts.append((L.DEAD_LETTER, self._deliver_dead_letter(q, config.dead_letter_arn)))
+        if not attempts:
+            return False
+        arrived = [(ending, result.target) for ending, result in attempts if result.ok]
+        if arrived:
+            self._close(q, arrived[0][0], ", ".join(target for _, target in arrived))
+        else:
+            errors = "; ".join(f"{result.target}: {result.error}" for _, result in attempts)
+            self._close(q, L.DROPPED, f"{reason}; write failed ({errors})")
+        return True
 
     def _log_dropped(self, q: QueuedEvent, error_type: str, message: str) -> None:
         self.lab.log.add(Invocation.never_ran(
@@ -296,18 +321,10 @@ class AsyncQueue:
             error_message=message, request_id=q.request_id, attempt=q.attempts, items=q.items,
         ))
 
-    def _close(self, q: QueuedEvent, condition: str, target: str | None) -> None:
+    def _close(self, q: QueuedEvent, ending: str, where: str) -> None:
         q.done = True
         self._live.discard(id(q))
-        self.outcomes.append({
-            "time": round(self.lab.clock.elapsed(), 6), "function": q.fn.name, "request_id": q.request_id,
-            "source": q.source, "attempts": q.attempts, "condition": condition, "target": target,
-        })
-
-    def outcomes_frame(self) -> pd.DataFrame:
-        """One row per event the queue finished with: when, how (condition), and where it went."""
-        columns = ["time", "function", "request_id", "source", "attempts", "condition", "target"]
-        return pd.DataFrame(self.outcomes, columns=columns)
+        self.lab.ledger.end(q.entry, ending, where, L.LAMBDA)
 
     # --- where records go ----------------------------------------------------------
     def invocation_record(self, q: QueuedEvent, condition: str) -> dict[str, Any]:
@@ -334,28 +351,14 @@ class AsyncQueue:
             "responsePayload": payload,
         }
 
-    def _deliver_record(self, q: QueuedEvent, arn: str, condition: str) -> None:
+    def _deliver_record(self, q: QueuedEvent, arn: str, condition: str) -> Any:
         record = self.invocation_record(q, condition)
-        service, name = _parse_arn(arn, "destination")
-        body = json.dumps(record, default=str)
-        if service == "sqs":
-            self.lab.client("sqs").send_message(QueueUrl=_queue_url(self.lab, name), MessageBody=body)
-        elif service == "sns":
-            self.lab.client("sns").publish(TopicArn=arn, Message=body)
-        elif service == "events":
-            outcome = "Success" if condition == SUCCESS else "Failure"
-            self.lab.client("events").put_events(Entries=[{
-                "Source": "lambda",
-                "DetailType": f"Lambda Function Invocation Result - {outcome}",
-                "Detail": body,
-                "Resources": [arn, record["requestContext"]["functionArn"]],
-                "EventBusName": name,
-            }])
-        elif service == "lambda":
-            target = self.lab.runtime.functions[name]
-            self.submit(target, record, source="destination", depth=q.depth + 1)
+        outcome = "Success" if condition == SUCCESS else "Failure"
+        return send(self.lab, arn, record, function=q.fn.name, purpose=DESTINATION, depth=q.depth,
+                    detail_type=f"Lambda Function Invocation Result - {outcome}",
+                    resources=[arn, record["requestContext"]["functionArn"]])
 
-    def _deliver_dead_letter(self, q: QueuedEvent, arn: str) -> None:
+    def _deliver_dead_letter(self, q: QueuedEvent, arn: str) -> Any:
         inv = q.last
         code = "429" if inv is None or inv.outcome == "throttled" else "200"
         message = (inv.error_message if inv is not None else None) or "Event dropped before it was run"
@@ -364,13 +367,8 @@ class AsyncQueue:
             "ErrorCode": {"DataType": "Number", "StringValue": code},
             "ErrorMessage": {"DataType": "String", "StringValue": message[:DLQ_MESSAGE_LIMIT]},
         }
-        body = json.dumps(q.event, default=str)
-        service, name = _parse_arn(arn, "DeadLetterConfig")
-        if service == "sqs":
-            self.lab.client("sqs").send_message(QueueUrl=_queue_url(self.lab, name), MessageBody=body,
-                                                MessageAttributes=attributes)
-        else:
-            self.lab.client("sns").publish(TopicArn=arn, Message=body, MessageAttributes=attributes)
+        return send(self.lab, arn, q.event, function=q.fn.name, purpose=DEAD_LETTER, depth=q.depth,
+                    attributes=attributes)
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -379,31 +377,12 @@ def _check_int(name: str, value: Any, low: int, high: int) -> None:
         raise ConfigurationError(f"{name} must be an integer between {low:,} and {high:,}, got {value!r}")
 
 
-def _parse_arn(arn: str, role: str) -> tuple[str, str]:
-    """``(service, resource name)`` of an ARN; ``ConfigurationError`` if it is not one."""
-    parts = arn.split(":") if isinstance(arn, str) else []
-    if len(parts) < 6 or parts[0] != "arn":
-        raise ConfigurationError(f"{role} must be an ARN (arn:aws:<service>:<region>:<account>:<resource>), got {arn!r}")
-    service, resource = parts[2], ":".join(parts[5:])
-    if service == "lambda":
-        resource = resource.split(":")[1] if resource.startswith("function:") else resource
-    elif service == "events":
-        resource = resource.split("/", 1)[1] if resource.startswith("event-bus/") else resource
-    elif service == "s3":
-        resource = resource.lstrip(":")
-    return service, resource
-
-
-def _queue_url(lab: "Lab", name: str) -> str:
-    return lab.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
-
-
 def _resource_exists(lab: "Lab", service: str, name: str, arn: str) -> bool:
     from botocore.exceptions import ClientError
 
     try:
         if service == "sqs":
-            _queue_url(lab, name)
+            queue_url(lab, name)
         elif service == "sns":
             lab.client("sns").get_topic_attributes(TopicArn=arn)
         elif service == "events":

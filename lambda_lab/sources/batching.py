@@ -7,8 +7,8 @@ queue- or stream-specific parts (what to delete, where to checkpoint) stay in
 each source's module.
 
 Result rules: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
-("Reporting batch item failures"); payload limit:
-https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html.
+("Reporting batch item failures"). The numbers (payload limit, batching window) and the range
+check live in :mod:`lambda_lab.limits`.
 """
 
 from __future__ import annotations
@@ -17,30 +17,36 @@ import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from .. import limits
 from ..errors import ConfigurationError
 
-#: Synchronous invocation payload limit (request), bytes: "6 MB".
-PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
-#: ``MaximumBatchingWindowInSeconds`` range, seconds.
-MAX_WINDOW_S = 300
-#: Above this batch size a batching window of at least 1 s is required.
-WINDOW_REQUIRED_ABOVE = 10
+#: Kept because ``check/sqs.py`` imports it; the number and its source are in ``limits``.
+WINDOW_REQUIRED_ABOVE = limits.WINDOW_REQUIRED_ABOVE_BATCH_SIZE
 
 
-def check_range(rule: str, value: Any, low: int, high: int, unit: str = "", *, source: str) -> None:
-    """Refuse ``value`` outside ``low..high`` with an error naming the rule and the doc page."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        unit_text = f" {unit}" if unit else ""
-        raise ConfigurationError(f"{rule} must be {low:,}-{high:,}{unit_text}, got {value!r} ({source})")
+def check_range(rule: str, value: Any, low: float, high: float, unit: str = "", *, source: str) -> None:
+    """Old call shape of :func:`lambda_lab.limits.check_range` (``source`` is its ``url``).
+
+    Only ``sources/sqs.py`` still calls it; remove it once that module calls
+    ``limits.check_range`` directly. Same wording, same refusals.
+    """
+    limits.check_range(rule, value, low, high, unit=unit, url=source)
 
 
 def check_window(batch_size: int, window_s: float, *, source: str) -> None:
-    """``MaximumBatchingWindowInSeconds``: 0-300 s, and at least 1 s when the batch size is over 10."""
-    check_range("MaximumBatchingWindowInSeconds", window_s, 0, MAX_WINDOW_S, "s", source=source)
-    if batch_size > WINDOW_REQUIRED_ABOVE and window_s < 1:
+    """``MaximumBatchingWindowInSeconds`` (seconds): 0-300, and at least 1 when BatchSize is over 10.
+
+    Shared by SQS and stream mappings: the API says "For streams and Amazon SQS event
+    sources" (see ``limits.WINDOW_REQUIRED_ABOVE_BATCH_SIZE``). ``source`` is the page the
+    error cites.
+    """
+    limits.check_range("MaximumBatchingWindowInSeconds", window_s, limits.BATCHING_WINDOW_MIN_S,
+                       limits.BATCHING_WINDOW_MAX_S, unit="seconds", url=source)
+    if batch_size > limits.WINDOW_REQUIRED_ABOVE_BATCH_SIZE and window_s < limits.WINDOW_REQUIRED_MIN_S:
         raise ConfigurationError(
-            f"BatchSize over {WINDOW_REQUIRED_ABOVE} requires MaximumBatchingWindowInSeconds of at least 1 s, "
-            f"got BatchSize {batch_size} with a window of {window_s} s ({source})"
+            f"BatchSize over {limits.WINDOW_REQUIRED_ABOVE_BATCH_SIZE} requires MaximumBatchingWindowInSeconds "
+            f"of at least {limits.WINDOW_REQUIRED_MIN_S} s, got BatchSize {batch_size} with a window of "
+            f"{window_s} s ({source})"
         )
 
 
@@ -67,7 +73,7 @@ class BatchBuilder:
     """
 
     max_records: int
-    max_bytes: int = PAYLOAD_LIMIT_BYTES
+    max_bytes: int = limits.SYNC_PAYLOAD_MAX_BYTES
 
     def __post_init__(self) -> None:
         self.records: list[dict[str, Any]] = []

@@ -4,10 +4,11 @@ How the lab does it, and why. On AWS, S3 holds a ``LambdaFunctionConfiguration``
 invokes the function asynchronously. moto cannot run a Python function (its S3 -> Lambda
 path tries Docker), but its S3 -> SQS path works and honours prefix and suffix filters.
 So the notification the lab writes is a real ``QueueConfiguration`` whose queue,
-``lambda-lab-s3-<id>``, stands in for Lambda's side of the hand-off: S3 (moto) fills it,
-the lab reads it, corrects what moto gets wrong, and hands each record to
-``lab.async_queue``, which retries and routes failures exactly as it does for any
-asynchronous invocation. Only public boto3 calls are used, so the same code runs against
+``lambda-lab-s3-<id>``, is the lab's relay (``lambda_lab.delivery.relay``) and stands in for
+Lambda's side of the hand-off: S3 (moto) fills it, the lab reads it, corrects what moto gets
+wrong, and hands each record to ``lab.async_queue``, which retries and routes failures
+exactly as it does for any asynchronous invocation. Each record is a row of
+``lab.outcomes()`` (source ``s3``, item ``<key> <sequencer>``). Only public boto3 calls are used, so the same code runs against
 a moto server or LocalStack.
 
 What the lab corrects (reference/moto-audit.md §3):
@@ -31,9 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import random
-import re
 import uuid
 import weakref
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from ..clock import iso_utc
+from ..delivery.relay import Relay
 from ..errors import ConfigurationError
 from ..events import s3 as s3_events
 
@@ -106,10 +106,8 @@ class S3Notification:
         existing = self._existing_configuration()
         self._check_overlap(existing)
         lab.async_queue  # created before this source, so lab.busy() asks it first (it is cheaper)
-        sqs = lab.client("sqs")
-        self.queue_url = sqs.create_queue(QueueName=_queue_name(self.id))["QueueUrl"]
-        self.queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
+        self.relay = Relay(lab, "s3", self.id)
+        self.queue_url, self.queue_arn = self.relay.url, self.relay.arn
         existing.setdefault("QueueConfigurations", []).append(self.configuration())
         lab.client("s3").put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=existing)
         self.test_events: list[dict[str, Any]] = []  # what S3 sent the queue when the configuration was put
@@ -196,9 +194,7 @@ class S3Notification:
         if self._checked_at == now:  # one look per virtual instant: writes from other clients
             return False
         self._checked_at = now
-        attrs = self.lab.client("sqs").get_queue_attributes(
-            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
-        if int(attrs["ApproximateNumberOfMessages"]):
+        if self.relay.waiting():
             self._schedule_poll()
             return True
         return False
@@ -250,20 +246,8 @@ class S3Notification:
         self._deliver(rec, write.key, write.depth)
 
     def _drain(self) -> list[dict[str, Any]]:
-        """Every message in the queue, in order."""
-        messages = []
-        while got := self._receive():
-            messages.extend(got)
-        return messages
-
-    def _receive(self) -> list[dict[str, Any]]:
-        """Up to 10 messages, deleted at once: Lambda accepts an event (202) as soon as it has it."""
-        sqs = self.lab.client("sqs")
-        got = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-        if got:
-            sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
-        return [json.loads(m["Body"]) for m in got]
+        """Every notification in the relay queue, in order (Lambda accepts each one at once)."""
+        return self.relay.drain()
 
     def _match(self, raw: dict[str, Any], writes: list[Write]) -> tuple[str, Write | None] | None:
         """(decoded key, the write that caused it) for a moto record; None for moto's extra multipart event."""
@@ -290,7 +274,8 @@ class S3Notification:
     def _deliver(self, rec: dict[str, Any], key: str, writer_depth: int) -> None:
         event = s3_events.event(rec)
         self.delivered.append(event)
-        self.lab.async_queue.submit(self.fn, event, source="s3", items=(key,), depth=writer_depth + 1)
+        entry = self.lab.ledger.accept("s3", f"{key} {rec['s3']['object']['sequencer']}", self.fn.name)
+        self.lab.async_queue.submit(self.fn, event, source="s3", items=(key,), depth=writer_depth + 1, entry=entry)
 
     def __repr__(self) -> str:
         filters = "".join(f", {n}={v!r}" for n, v in (("prefix", self.prefix), ("suffix", self.suffix)) if v)
@@ -340,10 +325,6 @@ def _take(writes: list[Write], key: str, name: str) -> Write | None:
 
 def _epoch(time_iso: str) -> float:
     return dt.datetime.fromisoformat(time_iso.replace("Z", "+00:00")).timestamp()
-
-
-def _queue_name(config_id: str) -> str:
-    return ("lambda-lab-s3-" + re.sub(r"[^A-Za-z0-9_-]", "-", config_id))[:80]
 
 
 def _id_source(lab: "Lab", bucket: str) -> s3_events.S3Ids:

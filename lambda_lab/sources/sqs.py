@@ -27,6 +27,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .. import ledger as L
 from ..errors import ConfigurationError
 from ..events import sqs as sqs_events
 from ..log import Invocation
@@ -139,6 +140,16 @@ def normalize_filters(filter_patterns: Any) -> list[dict]:
 
 
 @dataclass
+class _Seen:
+    """A message the mapping has accepted: its ledger row and what the last receive told."""
+
+    entry: "L.Entry"
+    sent_ms: int = 0
+    receive_count: int = 0
+    visible_at: float | None = None  # epoch seconds when the last receipt expires
+
+
+@dataclass
 class _Batch:
     """Messages received for one invocation (possibly over several receives)."""
 
@@ -206,7 +217,8 @@ class SqsEventSourceMapping:
         self._vt_s: float | None = None
         self._poll_task = None
         self._tasks: list[Any] = []
-        self.counts = {"received": 0, "deleted": 0, "filtered_out": 0, "invocations": 0}
+        self._seen: dict[str, _Seen] = {}  # accepted and not yet ended, by message id
+        self._redrive: dict[str, Any] | None = None
         self._hook_id = f"lambda-lab-sqs-{id(self)}"
         self.sqs.meta.events.register("after-call.sqs.SendMessage", self._on_send, unique_id=self._hook_id + "-1")
         self.sqs.meta.events.register("after-call.sqs.SendMessageBatch", self._on_send,
@@ -287,10 +299,12 @@ class SqsEventSourceMapping:
         """A send through the lab's SQS client: wake up now, as a long poll would return."""
         if self.stopped or queue_name(context.get("lambda_lab_queue_url", "")) != queue_name(self.queue_url):
             return
+        entries = [parsed] if "MessageId" in parsed else parsed.get("Successful", [])
+        ids = [e["MessageId"] for e in entries]
+        for message_id in ids:
+            self._accept(message_id, self.lab.clock.now_ms())
         depth = self.lab.runtime.current_depth()
         if depth:
-            entries = [parsed] if "MessageId" in parsed else parsed.get("Successful", [])
-            ids = [e["MessageId"] for e in entries]
             self._depth.update({i: depth for i in ids})
         self._woken = True
         self._idle_poll_s = IDLE_POLL_MIN_S
@@ -379,23 +393,74 @@ class SqsEventSourceMapping:
         return received
 
     def _receive(self, want: int) -> list[dict]:
+        visibility = self._visibility_timeout()
+        now = self.lab.clock.now()
+        due = self._due_for_dead_letter(now)
+        before = self._dead_letter_depth() if due else 0
         messages = receive(self.sqs, self.queue_url, want)
+        if due:
+            self._record_dead_letters(due, before)
         if messages:
             self._backlog = None
             self._idle_poll_s = IDLE_POLL_MIN_S
-            visibility = self._visibility_timeout()
-            now = self.lab.clock.now()
             for m in messages:
                 self._visible_at[m["MessageId"]] = now + visibility
-        self.counts["received"] += len(messages)
+                seen = self._accept(m["MessageId"], int(m["Attributes"]["SentTimestamp"]))
+                seen.receive_count = int(m["Attributes"]["ApproximateReceiveCount"])
+                seen.visible_at = now + visibility
         return messages
 
     def _visibility_timeout(self) -> float:
         # Read once per poll: someone may change the queue after the mapping was created.
         if self._vt_s is None:
-            attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["VisibilityTimeout"])
+            attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url,
+                                                  AttributeNames=["VisibilityTimeout", "RedrivePolicy"])
             self._vt_s = float(attrs["Attributes"]["VisibilityTimeout"])
+            policy = attrs["Attributes"].get("RedrivePolicy")
+            self._redrive = json.loads(policy) if policy else None
         return self._vt_s
+
+    # --- the ledger ------------------------------------------------------------------
+    def _accept(self, message_id: str, sent_ms: int) -> _Seen:
+        """Open the message's ledger row the first time the mapping hears of it."""
+        seen = self._seen.get(message_id)
+        if seen is None:
+            accepted_s = sent_ms / 1000 - self.lab.clock.start_s
+            entry = self.lab.ledger.accept("sqs", message_id, self.fn.name, accepted_s=accepted_s)
+            seen = self._seen[message_id] = _Seen(entry, sent_ms)
+        return seen
+
+    def _end(self, message_id: str, ending: str, where: str) -> None:
+        seen = self._seen.pop(message_id, None)
+        if seen is not None:
+            self.lab.ledger.end(seen.entry, ending, where, L.LAMBDA)
+
+    def _due_for_dead_letter(self, now: float) -> list[str]:
+        """Messages moto will move to the DLQ when a receive reaches them, in queue order.
+
+        moto moves a message whose receive count reached maxReceiveCount on the first
+        receive that finds it visible again.
+        """
+        if not self._redrive:
+            return []
+        limit = int(self._redrive["maxReceiveCount"])
+        due = [(s.sent_ms, s.entry.seq, mid) for mid, s in self._seen.items()
+               if s.receive_count >= limit and s.visible_at is not None and now >= s.visible_at - 1e-6]
+        return [mid for *_, mid in sorted(due)]
+
+    def _dead_letter_depth(self) -> int:
+        name = self._redrive["deadLetterTargetArn"].rsplit(":", 1)[-1]
+        return sum(queue_counts(self.lab, self.sqs.get_queue_url(QueueName=name)["QueueUrl"]).values())
+
+    def _record_dead_letters(self, due: list[str], before: int) -> None:
+        """End the messages moto moved in the last receive: as many as the DLQ grew, in queue order."""
+        moved = self._dead_letter_depth() - before
+        name = self._redrive["deadLetterTargetArn"].rsplit(":", 1)[-1]
+        for message_id in due[:max(moved, 0)]:
+            seen = self._seen[message_id]
+            self._end(message_id, L.DEAD_LETTER,
+                      f"{name} (receive count {seen.receive_count} reached maxReceiveCount "
+                      f"{self._redrive['maxReceiveCount']})")
 
     def _filtered(self, messages: list[dict]) -> list[tuple[dict, dict]]:
         """Records for ``messages``; those matching no filter are deleted now, uninvoked."""
@@ -406,8 +471,9 @@ class SqsEventSourceMapping:
         dropped = [(m, r) for m, r in pairs if not any(r is k[1] for k in keep)]
         if dropped:
             self._delete([m for m, _ in dropped])
-            self.counts["filtered_out"] += len(dropped)
             self._log_dropped(tuple(r["messageId"] for _, r in dropped))
+            for _, r in dropped:
+                self._end(r["messageId"], L.DROPPED, "FilteredOut: matched no filter pattern; deleted from the queue")
         return keep
 
     def _log_dropped(self, ids: tuple[str, ...]) -> None:
@@ -424,7 +490,9 @@ class SqsEventSourceMapping:
         depth = 1 + max((self._depth.get(i, 0) for i in ids), default=0)
         batch.attempts += 1
         self._in_flight += 1 if batch.attempts == 1 else 0
-        self.counts["invocations"] += 1
+        for message_id in ids:
+            if message_id in self._seen:
+                self.lab.ledger.attempt(self._seen[message_id].entry)
         inv = self.lab.runtime.execute(
             self.fn, sqs_events.event(batch.builder.records), source="sqs", attempt=max(receive_counts),
             batch_size=len(ids), items=ids, depth=depth,
@@ -448,8 +516,14 @@ class SqsEventSourceMapping:
         outcome = batching.judge(inv.outcome, inv.result, batch.ids,
                                  report_batch_item_failures=self.report_batch_item_failures)
         self._delete([batch.messages[i] for i in outcome.succeeded])
+        silently_lost = _reported_failures(inv.result) if not self.report_batch_item_failures else set()
         for i in outcome.succeeded:
             self._depth.pop(i, None)
+            if i in silently_lost:
+                self._end(i, L.DROPPED, "deleted: the batch succeeded without ReportBatchItemFailures, so the "
+                                        "batchItemFailures that named it were ignored")
+            else:
+                self._end(i, L.PROCESSED, queue_name(self.queue_url))
         if self.fifo and len(outcome.failed) > 1:
             self._unblock_moto_fifo([batch.messages[i] for i in outcome.failed])
         self._in_flight -= 1
@@ -483,6 +557,8 @@ class SqsEventSourceMapping:
         now = self.lab.clock.now()
         for m in later:
             self._visible_at[m["MessageId"]] = now + EPSILON_S / 2  # look once right after they clear
+            if m["MessageId"] in self._seen:
+                self._seen[m["MessageId"]].visible_at = now
 
     def _delete(self, messages: list[dict]) -> None:
         for start in range(0, len(messages), RECEIVE_MAX):
@@ -493,7 +569,6 @@ class SqsEventSourceMapping:
             )
             for m in chunk:
                 self._visible_at.pop(m["MessageId"], None)
-            self.counts["deleted"] += len(chunk)
 
     # --- deciding when to look again -------------------------------------------------
     def _plan_next(self, now: float, starved: bool) -> None:
@@ -515,6 +590,14 @@ class SqsEventSourceMapping:
 
     def _queue_depth(self) -> int:
         return sum(queue_counts(self.lab, self.queue_url).values())
+
+
+def _reported_failures(response: Any) -> set[str]:
+    """Message ids a handler listed in ``batchItemFailures`` (whether or not Lambda reads them)."""
+    if not isinstance(response, dict) or not isinstance(response.get("batchItemFailures"), list):
+        return set()
+    return {e["itemIdentifier"] for e in response["batchItemFailures"]
+            if isinstance(e, dict) and isinstance(e.get("itemIdentifier"), str)}
 
 
 def _mapping_uuid(queue_arn: str, function: str, seed: int) -> str:

@@ -1,0 +1,190 @@
+"""Retry policies: how long each layer waits before trying again, and when it gives up.
+
+One definition per schedule AWS documents, used by the lab's sources and by
+``lambda_lab.sim``. A policy is a list of phases (how many retries, how far apart),
+an optional maximum number of attempts and an optional maximum age. Delays are in
+seconds; ``attempt`` counts every try, the first included.
+
+This module imports only the standard library, so the simulation can use it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from typing import Iterator
+
+ASYNC_URL = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"
+SNS_URL = "https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html"
+EVENTBRIDGE_URL = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html"
+STREAMS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errorhandling.html"
+
+#: Why a policy gave up, in AWS's words (the invocation record's ``condition``).
+RETRIES_EXHAUSTED, EVENT_AGE_EXCEEDED = "RetriesExhausted", "EventAgeExceeded"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """``retries`` retries (None: no end) whose delays run from ``first_s`` towards ``last_s``.
+
+    ``growth`` is how each delay follows the previous one: ``fixed`` (all ``first_s``),
+    ``doubling`` (``first_s * 2**k`` capped at ``last_s``) or ``geometric`` (``retries``
+    delays spaced evenly on a log scale from ``first_s`` to ``last_s``).
+    """
+
+    name: str
+    retries: int | None
+    first_s: float
+    last_s: float | None = None
+    growth: str = "fixed"
+
+    def delay_s(self, k: int) -> float:
+        """Delay before this phase's retry ``k`` (0-based), seconds, without jitter."""
+        if self.growth == "fixed":
+            return self.first_s
+        if self.growth == "doubling":
+            return min(self.last_s, self.first_s * 2.0 ** k)
+        ratio = (self.last_s / self.first_s) ** (1.0 / (self.retries - 1)) if self.retries > 1 else 1.0
+        return self.first_s * ratio ** k
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Delays between attempts and the limits that end them.
+
+    ``max_attempts`` counts the first attempt (None: no count limit); ``max_age_s`` is
+    how old an item may get before the layer gives up (None: no age limit).
+    ``jitter`` is ``none`` or ``equal`` (wait between half and all of each delay).
+    ``assumption`` says what the lab chose where AWS publishes no number.
+    """
+
+    name: str
+    phases: tuple[Phase, ...]
+    max_attempts: int | None
+    max_age_s: float | None
+    jitter: str
+    source: str
+    assumption: str = ""
+
+    def base_delay_s(self, retry: int) -> float | None:
+        """Delay before retry ``retry`` (1 = the second attempt), seconds; None if there is none."""
+        if self.max_attempts is not None and retry >= self.max_attempts:
+            return None
+        k = retry - 1
+        for phase in self.phases:
+            if phase.retries is None or k < phase.retries:
+                return phase.delay_s(k)
+            k -= phase.retries
+        return None
+
+    def delay_s(self, retry: int, rng: random.Random | None = None) -> float | None:
+        """Like ``base_delay_s``, jittered with ``rng`` when the policy jitters."""
+        base = self.base_delay_s(retry)
+        if base is None or self.jitter == "none" or rng is None:
+            return base
+        return base / 2 + rng.uniform(0, base / 2)
+
+    def phase_of(self, retry: int) -> str:
+        """Name of the phase retry ``retry`` belongs to (``first`` for the first attempt)."""
+        if retry == 0:
+            return "first"
+        k = retry - 1
+        for phase in self.phases:
+            if phase.retries is None or k < phase.retries:
+                return phase.name
+            k -= phase.retries
+        return "none"
+
+    def gives_up(self, attempts: int, age_s: float) -> str | None:
+        """The condition that ends an item after ``attempts`` tries at ``age_s`` seconds old, or None."""
+        if self.max_age_s is not None and age_s >= self.max_age_s:
+            return EVENT_AGE_EXCEEDED
+        if self.max_attempts is not None and attempts >= self.max_attempts:
+            return RETRIES_EXHAUSTED
+        if self.base_delay_s(attempts) is None:
+            return RETRIES_EXHAUSTED
+        return None
+
+    def schedule(self, limit: int = 1_000_000) -> Iterator[tuple[int, float, float, str]]:
+        """``(attempt, delay_s, at_s, phase)`` for every attempt without jitter, within the age limit.
+
+        ``limit`` bounds policies with no count limit.
+        """
+        at, attempt = 0.0, 1
+        yield attempt, 0.0, 0.0, "first"
+        while attempt < limit:
+            delay = self.base_delay_s(attempt)
+            if delay is None or (self.max_age_s is not None and at + delay > self.max_age_s + 1e-6):
+                return
+            at += delay
+            attempt += 1
+            yield attempt, delay, at, self.phase_of(attempt - 1)
+
+    def limited(self, *, max_attempts: int | None = None, max_age_s: float | None = None) -> "RetryPolicy":
+        """The same delays with other limits (a function's or a mapping's own settings)."""
+        return replace(self, max_attempts=max_attempts, max_age_s=max_age_s)
+
+
+def lambda_async_errors(maximum_retry_attempts: int = 2, maximum_event_age_s: float = 21_600) -> RetryPolicy:
+    """Lambda's async queue after a function error or timeout: about 1 min, then about 2 min.
+
+    "two more times, with a one-minute wait between the first two attempts, and two
+    minutes between the second and third attempts" (invocation-async-error-handling).
+    """
+    return RetryPolicy(
+        "Lambda async, function errors",
+        (Phase("retry 1", 1, 60.0), Phase("retry 2", 1, 120.0)),
+        max_attempts=1 + maximum_retry_attempts, max_age_s=maximum_event_age_s, jitter="none", source=ASYNC_URL)
+
+
+def lambda_async_throttles(maximum_event_age_s: float = 21_600) -> RetryPolicy:
+    """Lambda's async queue after a throttle (429) or a server error (5xx).
+
+    "The retry interval increases exponentially from 1 second after the first attempt to a
+    maximum of 5 minutes", for up to the maximum event age (6 hours by default). Throttles
+    do not use up MaximumRetryAttempts.
+    """
+    return RetryPolicy(
+        "Lambda async, throttles and 5xx", (Phase("backoff", None, 1.0, 300.0, "doubling"),),
+        max_attempts=None, max_age_s=maximum_event_age_s, jitter="equal", source=ASYNC_URL,
+        assumption="AWS does not publish its jitter: the lab waits between half and all of each interval")
+
+
+#: SNS's delivery policy for AWS-managed endpoints (Lambda, SQS); it cannot be changed.
+SNS_MANAGED = RetryPolicy(
+    "SNS delivery to Lambda and SQS",
+    (Phase("immediate", 2, 0.0), Phase("pre-backoff", 2, 1.0), Phase("backoff", 10, 1.0, 20.0, "geometric"),
+     Phase("post-backoff", 100_000, 20.0)),
+    max_attempts=100_015, max_age_s=None, jitter="none", source=SNS_URL,
+    assumption="the table's 100,015 attempts include the first; the backoff phase is geometric from 1 s "
+               "to 20 s; SNS jitters its retries by an amount it does not publish, left out")
+
+
+def _eventbridge_cap_s(attempts: int = 185, span_s: float = 86_400.0) -> float:
+    """The cap that makes ``attempts`` doubling-from-1-s attempts span ``span_s`` (bisection)."""
+    lo, hi = 1.0, span_s
+    for _ in range(100):
+        cap = (lo + hi) / 2
+        total = sum(min(cap, 2.0 ** k) for k in range(attempts - 1))
+        lo, hi = (cap, hi) if total < span_s else (lo, cap)
+    return (lo + hi) / 2
+
+
+#: EventBridge targets on a rule-based bus: 185 attempts within 24 hours by default.
+EVENTBRIDGE_TARGET = RetryPolicy(
+    "EventBridge target", (Phase("backoff", None, 1.0, _eventbridge_cap_s(), "doubling"),),
+    max_attempts=185, max_age_s=86_400.0, jitter="equal", source=EVENTBRIDGE_URL,
+    assumption="AWS publishes the count (185) and the span (24 h), not the intervals: this is a "
+               "reconstruction, doubling from 1 s to the cap that makes 185 attempts span 24 h")
+
+
+def stream_mapping(maximum_retry_attempts: int = -1, maximum_record_age_s: int = -1) -> RetryPolicy:
+    """A stream event source mapping retrying a failed batch until it succeeds, runs out or expires.
+
+    ``-1`` means no limit for both (the defaults). AWS retries at once; it publishes no delay.
+    """
+    attempts = None if maximum_retry_attempts == -1 else 1 + maximum_retry_attempts
+    age = None if maximum_record_age_s == -1 else float(maximum_record_age_s)
+    return RetryPolicy("stream mapping", (Phase("retry", None, 0.0),), max_attempts=attempts, max_age_s=age,
+                       jitter="none", source=STREAMS_URL,
+                       assumption="the lab retries a failed batch at once; AWS publishes no delay")

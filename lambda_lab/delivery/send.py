@@ -1,0 +1,165 @@
+"""Sending a payload to an ARN: an SQS queue, an SNS topic, an EventBridge bus or a function.
+
+Lambda's async queue sends invocation records to destinations and events to
+dead-letter queues; SNS and EventBridge send to their own dead-letter queues. All of
+them go through ``send``. It carries the recursion depth of the chain with it, so a
+source fed by the send (a queue with a mapping, a function) sees the chain continue.
+A failed send (queue deleted, payload too large, FIFO target) never raises: it comes
+back as a ``SendResult`` with AWS's error code, and ``lab.sends`` keeps every attempt.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from ..lab import Lab
+
+#: What one send was for: the metric a failure counts towards.
+DESTINATION, DEAD_LETTER = "destination", "dead_letter"
+#: SNS's default message size limit, bytes (sns large-message-payloads: "up to 256 KiB").
+SNS_MESSAGE_LIMIT_BYTES = 256 * 1024
+#: SQS's message size limit, bytes ("1 MiB", raised from 256 KiB in 2025).
+SQS_MESSAGE_LIMIT_BYTES = 1024 * 1024
+
+SENDS_COLUMNS = ["time", "function", "purpose", "target", "ok", "error"]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """One send: where to, whether it arrived, and AWS's error when it did not."""
+
+    time: float  # seconds since the lab started
+    function: str
+    purpose: str  # DESTINATION or DEAD_LETTER
+    arn: str
+    ok: bool
+    error: str | None = None
+
+    @property
+    def target(self) -> str:
+        """The queue, topic, bus or function name."""
+        return parse_arn(self.arn)[1]
+
+
+class SendLog:
+    """Every send the lab made on a function's behalf (``lab.sends``)."""
+
+    def __init__(self) -> None:
+        self.records: list[SendResult] = []
+
+    def add(self, result: SendResult) -> SendResult:
+        self.records.append(result)
+        return result
+
+    def failures(self, purpose: str | None = None) -> list[SendResult]:
+        """Failed sends, optionally only those for ``purpose``."""
+        return [r for r in self.records if not r.ok and (purpose is None or r.purpose == purpose)]
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [{"time": r.time, "function": r.function, "purpose": r.purpose, "target": r.target,
+                 "ok": r.ok, "error": r.error} for r in self.records]
+        return pd.DataFrame(rows, columns=SENDS_COLUMNS)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def parse_arn(arn: str, role: str = "target") -> tuple[str, str]:
+    """``(service, resource name)`` of an ARN; ``ConfigurationError`` if it is not one."""
+    parts = arn.split(":") if isinstance(arn, str) else []
+    if len(parts) < 6 or parts[0] != "arn":
+        raise ConfigurationError(f"{role} must be an ARN (arn:aws:<service>:<region>:<account>:<resource>), got {arn!r}")
+    service, resource = parts[2], ":".join(parts[5:])
+    if service == "lambda":
+        resource = resource.split(":")[1] if resource.startswith("function:") else resource
+    elif service == "events":
+        resource = resource.split("/", 1)[1] if resource.startswith("event-bus/") else resource
+    elif service == "s3":
+        resource = resource.lstrip(":")
+    return service, resource
+
+
+def queue_url(lab: "Lab", name: str) -> str:
+    """The URL of queue ``name`` (raises botocore's ClientError if it does not exist)."""
+    return lab.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+
+def send(
+    lab: "Lab",
+    arn: str,
+    payload: Any,
+    *,
+    function: str,
+    purpose: str,
+    depth: int,
+    attributes: dict[str, dict[str, str]] | None = None,
+    detail_type: str = "",
+    event_source: str = "lambda",
+    resources: list[str] | None = None,
+) -> SendResult:
+    """Send ``payload`` (JSON-encoded) to ``arn`` on ``function``'s behalf; never raises for AWS errors.
+
+    ``depth`` is the chain depth of the invocation the payload comes from: whatever the
+    send triggers runs one deeper. ``attributes`` are SQS/SNS message attributes;
+    ``detail_type``, ``event_source`` and ``resources`` fill an EventBridge entry.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    service, name = parse_arn(arn)
+    body = json.dumps(payload, default=str)
+    error = None
+    try:
+        with lab.runtime.at_depth(depth):
+            error = _send(lab, service, name, arn, body, payload, attributes, depth,
+                          detail_type, event_source, resources)
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        error = f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip()
+    except BotoCoreError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    result = SendResult(round(lab.clock.elapsed(), 6), function, purpose, arn, error is None, error)
+    return lab.sends.add(result)
+
+
+def _send(lab: "Lab", service: str, name: str, arn: str, body: str, payload: Any,
+          attributes: dict | None, depth: int, detail_type: str, event_source: str,
+          resources: list[str] | None) -> str | None:
+    """Do the send; return an error text for refusals the lab detects itself, else None."""
+    size = len(body.encode())
+    if service == "sqs":
+        if size > SQS_MESSAGE_LIMIT_BYTES:
+            return f"InvalidParameterValue: message of {size:,} bytes is over SQS's {SQS_MESSAGE_LIMIT_BYTES:,}-byte limit"
+        params: dict[str, Any] = {"QueueUrl": queue_url(lab, name), "MessageBody": body}
+        if attributes:
+            params["MessageAttributes"] = attributes
+        lab.client("sqs").send_message(**params)
+    elif service == "sns":
+        if size > SNS_MESSAGE_LIMIT_BYTES:
+            return f"InvalidParameter: message of {size:,} bytes is over SNS's {SNS_MESSAGE_LIMIT_BYTES:,}-byte limit"
+        params = {"TopicArn": arn, "Message": body}
+        if attributes:
+            params["MessageAttributes"] = attributes
+        lab.client("sns").publish(**params)
+    elif service == "events":
+        entry = {"Source": event_source, "DetailType": detail_type, "Detail": body, "EventBusName": name}
+        if resources:
+            entry["Resources"] = resources
+        answer = lab.client("events").put_events(Entries=[entry])
+        if answer.get("FailedEntryCount"):
+            failed = answer["Entries"][0]
+            return f"{failed.get('ErrorCode', 'Error')}: {failed.get('ErrorMessage', '')}"
+    elif service == "lambda":
+        target = lab.runtime.functions.get(name)
+        if target is None:
+            return f"ResourceNotFoundException: Function not found: {arn}"
+        lab.async_queue.submit(target, payload, source="destination", depth=depth + 1)
+    else:
+        return f"InvalidParameterValue: the lab cannot send to {service} ARNs ({arn})"
+    return None
