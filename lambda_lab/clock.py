@@ -103,14 +103,6 @@ class Task:
         """True once ``cancel()`` was called before the task ran."""
         return self._cancelled
 
-    @cancelled.setter
-    def cancelled(self, value: bool) -> None:
-        # Older callers write ``task.cancelled = True``; route it through cancel() so the
-        # scheduler can count it and compact its heap.
-        if not value:
-            raise ValueError("a cancelled task cannot be revived; schedule a new one")
-        self.cancel()
-
     @property
     def pending(self) -> bool:
         """True while the task will still run: neither run nor cancelled."""
@@ -128,9 +120,6 @@ class Task:
     def __repr__(self) -> str:
         state = "done" if self.done else "cancelled" if self._cancelled else "pending"
         return f"Task(due_s={self.due_s}, label={self.label!r}, {state})"
-
-
-_Task = Task  # the old private name
 
 
 class Scheduler:

@@ -134,6 +134,10 @@ class Lab:
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` bound to the lab's endpoint, region and credentials."""
+        with self.lock:  # one client per service, even when a server thread asks first
+            return self._client(service)
+
+    def _client(self, service: str) -> Any:
         if service not in self._clients:
             config = botocore.config.Config(
                 # botocore 1.44 sends DynamoDB Streams calls to an account-specific host

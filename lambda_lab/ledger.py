@@ -81,8 +81,12 @@ class Ledger:
         """Count ``count`` more attempts to deliver ``entry`` (throttles included)."""
         entry.attempts += count
 
-    def end(self, entry: Entry, ending: str, where: str, layer: str = LAMBDA) -> Entry:
-        """End ``entry`` once: ``ending`` in ``ENDINGS``, ``where`` it went (or AWS's reason for a drop)."""
+    def end(self, entry: Entry, ending: str, where: str, layer: str = LAMBDA, *,
+            ended_s: float | None = None) -> Entry:
+        """End ``entry`` once: ``ending`` in ``ENDINGS``, ``where`` it went (or AWS's reason for a drop).
+
+        ``ended_s`` is seconds since the lab started (default: now).
+        """
         if ending not in ENDINGS:
             raise LedgerError(f"unknown ending {ending!r}; expected one of {', '.join(ENDINGS)}")
         if entry.done:
@@ -90,7 +94,7 @@ class Ledger:
                 f"{entry.source} item {entry.item!r} for {entry.function} already ended "
                 f"({entry.ending}, {entry.where}); cannot also end {ending} ({where})")
         entry.ending, entry.where, entry.layer = ending, where, layer
-        entry.ended = round(self._elapsed(), 6)
+        entry.ended = round(self._elapsed() if ended_s is None else ended_s, 6)
         return entry
 
     def open(self) -> list[Entry]:

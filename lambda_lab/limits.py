@@ -71,6 +71,9 @@ ASYNC_PAYLOAD_MAX_BYTES = 1 * _MB_BYTES
 ASYNC_PAYLOAD_MAX_BYTES_BEFORE_2025_10 = 256 * _KB_BYTES
 # ON_FAILURE_URL: "Amazon SNS destinations have a message size limit of 256 KB."
 SNS_DESTINATION_MAX_BYTES = 256 * _KB_BYTES
+# https://docs.aws.amazon.com/sns/latest/dg/large-message-payloads.html: "By default, topics accept
+# messages up to 256 KiB" (up to 1 MiB with the MaximumMessageSize topic attribute).
+SNS_MESSAGE_MAX_BYTES = 256 * _KB_BYTES
 
 # --- Concurrency and scaling ------------------------------------------------------------------
 # CONCURRENCY_URL: "a total concurrency limit of 1,000 concurrent executions across all

@@ -88,7 +88,10 @@ _CHAIN_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("lambda_lab_c
 
 
 def _holding_lab_lock(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``method`` with ``self.lab.lock`` held: moto and the lab's state are not thread-safe."""
+    """Run ``method`` with ``self.lab.lock`` held: moto and the lab's state are not thread-safe.
+
+    A decorator, so a long method (``Runtime.execute``) keeps its body as it is.
+    """
 
     @functools.wraps(method)
     def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -261,7 +264,6 @@ class Function:
     def log_group_name(self) -> str:
         return f"/aws/lambda/{self.name}"
 
-    @_holding_lab_lock
     def invoke(self, event: Any) -> InvokeResult:
         """Synchronous invocation: run now, wait (on the virtual clock) and return the response.
 
@@ -273,13 +275,13 @@ class Function:
         A throttle raises ``TooManyRequestsException`` (HTTP 429), as the Invoke API does;
         Lambda never retries a synchronous call for you.
         """
-        inv = self.lab.runtime.execute(self, event, source="invoke", depth=self._depth())
-        if inv.outcome == "throttled":
-            raise self.lab.runtime.throttle_error(self, inv)
-        self._wait_until(inv.end_s)
-        return _to_result(inv)
+        with self.lab.lock:  # in the body, not a decorator: one frame less in a learner's traceback
+            inv = self._record(self.lab.runtime.execute(self, event, source="invoke", depth=self._depth()))
+            if inv.outcome == "throttled":
+                raise self.lab.runtime.throttle_error(self, inv)
+            self._wait_until(inv.end_s)
+            return _to_result(inv)
 
-    @_holding_lab_lock
     def invoke_concurrently(self, events: Iterable[Any]) -> list[InvokeResult | TooManyRequestsException]:
         """Send several synchronous invocations at the same instant (a burst of callers).
 
@@ -288,17 +290,26 @@ class Function:
         the last call ends runs in time order and the clock stops at that end; nested or from
         another thread, the clock stays where it is.
         """
-        results: list[InvokeResult | TooManyRequestsException] = []
-        latest_end = self.lab.clock.now()
-        for event in events:
-            inv = self.lab.runtime.execute(self, event, source="invoke", depth=self._depth())
-            if inv.outcome == "throttled":
-                results.append(self.lab.runtime.throttle_error(self, inv))
-            else:
-                results.append(_to_result(inv))
-                latest_end = max(latest_end, inv.end_s)
-        self._wait_until(latest_end)
-        return results
+        with self.lab.lock:
+            runs = [self._record(self.lab.runtime.execute(self, event, source="invoke", depth=self._depth()))
+                    for event in events]
+            results = [self.lab.runtime.throttle_error(self, inv) if inv.outcome == "throttled" else _to_result(inv)
+                       for inv in runs]
+            ends = [inv.end_s for inv in runs if inv.outcome != "throttled"]
+            self._wait_until(max(ends, default=self.lab.clock.now()))
+            return results
+
+    def _record(self, inv: Invocation) -> Invocation:
+        """A synchronous request ends when the caller has its answer: processed, or failed (it knows)."""
+        ledger = self.lab.ledger
+        entry = ledger.accept("invoke", inv.request_id, self.name)
+        ledger.attempt(entry)
+        if inv.outcome == "success":
+            ledger.end(entry, "processed", self.name, "caller", ended_s=inv.end)
+        else:
+            status = "429 TooManyRequestsException" if inv.outcome == "throttled" else f"Unhandled {inv.error_type}"
+            ledger.end(entry, "failed", f"{status} returned to the caller", "caller", ended_s=inv.end)
+        return inv
 
     def _depth(self) -> int:
         """Chain position of a synchronous call made now: one deeper than the caller (1 from a cell)."""
@@ -309,10 +320,10 @@ class Function:
         if self.lab.runtime.caller_moves_clock():
             self.lab.scheduler.run_until(end_s)  # what is due meanwhile runs, in time order
 
-    @_holding_lab_lock
     def invoke_async(self, event: Any, **options: Any) -> Any:
         """Asynchronous invocation (``InvocationType=Event``): queue the event, return at once."""
-        return self.lab.async_queue.submit(self, event, **options)
+        with self.lab.lock:
+            return self.lab.async_queue.submit(self, event, **options)
 
     def configure_async(self, **options: Any) -> None:
         """Set retries, maximum event age and destinations for asynchronous invocations."""

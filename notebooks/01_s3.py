@@ -305,7 +305,7 @@ archiver = lab.function("archiver", lambda event, context: None)
 reports = lab.s3_trigger("reports", archiver)
 for version in (1, 2, 3):
     s3.put_object(Bucket="reports", Key="daily.csv", Body=b"v" * version)
-    lab.clock.advance(2)
+    lab.run(2)
 lab.run_until_idle()
 arrived = [e["Records"][0] for e in reports.delivered]
 arrived = [arrived[1], arrived[2], arrived[0]]  # the order a handler might see them in
@@ -350,8 +350,17 @@ retry_schedule(lab.log.to_frame("importer"))
 # timeline (minutes), with where each event ended:
 
 # %%
-retry_timeline(lab.log.to_frame("importer"), lab.async_queue.outcomes_frame(), title="importer: one bad file")
+retry_timeline(lab.log.to_frame("importer"), lab.outcomes("importer"), title="importer: one bad file")
 plt.show()
+
+# %% [markdown]
+# The log has a row per *attempt*; `lab.outcomes()` has a row per *item*: every S3 record the
+# function was given, when it was accepted and when it ended (seconds since the lab started),
+# how many attempts it took, and where it ended. Every item ends exactly once: `processed`,
+# `destination`, `dead_letter`, `dropped` (with AWS's reason) or, while still in flight, `pending`.
+
+# %%
+lab.outcomes("importer")[["item", "accepted", "ended", "attempts", "ending", "where"]]
 
 # %% [markdown]
 # The record in the queue carries the original event (`requestPayload`), the error

@@ -193,7 +193,10 @@ lab.log.to_frame("strict")[["start", "outcome", "batch_size", "attempt", "error_
 # %% [markdown]
 # Five invocations, 30 s apart, each with all five messages; then the sixth receive moved them to
 # the dead-letter queue. Four good orders were processed five times each and still ended up
-# there.
+# there. `lab.outcomes()` has one row per message: where it ended, after how many attempts.
+
+# %%
+lab.outcomes("strict")[["attempts", "ending", "where"]]
 
 # %%
 strict_frame = lab.log.to_frame("strict")
@@ -248,7 +251,14 @@ lab.log.to_frame("blog")[["start", "outcome", "batch_size"]].tail(1)
 
 # %% [markdown]
 # The order without an `order_id` is gone: not in the queue, not in the dead-letter queue, and the
-# log says `success`. Nothing anywhere records that it failed. With the setting on, Lambda follows
+# log says `success`. Neither SQS nor the invocation log records that it failed. The lab's ledger
+# does: `lab.outcomes()` has one row per message, with where it ended and why.
+
+# %%
+lab.outcomes("blog")[["attempts", "ending", "where"]].tail(3)
+
+# %% [markdown]
+# With the setting on, Lambda follows
 # AWS's rules: only the listed messages come back; an empty or null list means all succeeded; an
 # empty, null or unknown `itemIdentifier` fails the whole batch; and an exception fails the whole
 # batch whatever the setting

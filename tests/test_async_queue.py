@@ -226,8 +226,8 @@ def test_nothing_is_silently_lost_without_destinations(lab):
 
 # --- configuration -----------------------------------------------------------------
 @pytest.mark.parametrize("options, words", [
-    ({"maximum_retry_attempts": 3}, "MaximumRetryAttempts must be an integer between 0 and 2, got 3"),
-    ({"maximum_event_age_s": 59}, "MaximumEventAgeInSeconds must be an integer between 60 and 21,600, got 59"),
+    ({"maximum_retry_attempts": 3}, "MaximumRetryAttempts must be a whole number, 0-2, got 3"),
+    ({"maximum_event_age_s": 59}, "MaximumEventAgeInSeconds must be a whole number, 60-21,600 seconds, got 59"),
     ({"maximum_event_age_s": 21_601}, "got 21601"),
     ({"on_failure": "arn:aws:sqs:us-east-1:123456789012:missing"}, "does not exist"),
     ({"on_failure": "not-an-arn"}, "must be an ARN"),

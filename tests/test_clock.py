@@ -65,7 +65,7 @@ def test_cancelled_tasks_never_run():
     scheduler = Scheduler(clock)
     ran = []
     task = scheduler.after(1, lambda: ran.append("x"))
-    task.cancelled = True
+    task.cancel()
     assert scheduler.run_next() is False
     assert ran == []
 

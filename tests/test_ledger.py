@@ -78,7 +78,7 @@ def test_sqs_deletes_without_report_batch_item_failures_are_recorded_as_drops(la
     lab.run_until_idle()
     rows = lab.outcomes("f").set_index("item")
     assert rows.loc[ids, "ending"].tolist() == ["dropped", "processed", "processed"]
-    assert "without ReportBatchItemFailures" in rows.loc[ids[0], "where"]
+    assert rows.loc[ids[0], "where"] == "deleted: batchItemFailures ignored (ReportBatchItemFailures is off)"
 
 
 def test_sqs_with_report_batch_item_failures_only_the_listed_message_comes_back(lab):
@@ -206,3 +206,19 @@ def test_s3_records_are_rows_that_the_async_queue_ends(lab):
     assert [item.split()[0] for item in rows["item"]] == ["good.csv", "bad.csv"]
     assert rows["ending"].tolist() == ["processed", "dropped"]
     assert rows["attempts"].tolist() == [1, 2]
+
+
+# --- synchronous requests ------------------------------------------------------------------
+def test_synchronous_requests_end_when_the_caller_has_its_answer(lab):
+    from lambda_lab import TooManyRequestsException
+
+    lab.function("ok", lambda e, c: None, duration_ms=250).invoke({})
+    lab.function("broken", failing).invoke({})
+    with pytest.raises(TooManyRequestsException):
+        lab.function("off", lambda e, c: None, reserved_concurrency=0).invoke({})
+    rows = lab.outcomes().set_index("function")
+    assert rows["ending"].to_dict() == {"ok": "processed", "broken": "failed", "off": "failed"}
+    assert rows.loc["broken", "where"] == "Unhandled ValueError returned to the caller"
+    assert rows.loc["off", "where"] == "429 TooManyRequestsException returned to the caller"
+    assert (rows["layer"] == "caller").all() and (rows["source"] == "invoke").all()
+    assert rows.loc["ok", "ended"] - rows.loc["ok", "accepted"] == pytest.approx(0.43)  # cold start + 250 ms

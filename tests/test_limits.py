@@ -67,10 +67,14 @@ def test_the_error_is_a_value_error_so_simulation_callers_catch_it_as_before():
     assert issubclass(ConfigurationError, ValueError)
 
 
-def test_the_old_batching_call_shape_gives_the_same_message():
-    with pytest.raises(ConfigurationError) as old:
-        batching.check_range("BatchSize", 0, 1, 10_000, source="u")
-    assert str(old.value) == _message("BatchSize", 0, 1, 10_000, url="u")
+def test_the_lab_and_a_stream_mapping_share_the_window_range_but_not_sqs_rule():
+    with pytest.raises(ConfigurationError, match="MaximumBatchingWindowInSeconds must be 0-300 seconds"):
+        batching.check_window(301, source="u")
+    batching.check_window(0, source="u")  # a stream mapping takes batch 100 with window 0
+    from lambda_lab.sources.sqs import check_window_for_batch
+
+    with pytest.raises(ConfigurationError, match="BatchSize over 10 requires"):
+        check_window_for_batch(100, 0)
 
 
 def test_the_lab_and_the_simulation_refuse_alike():

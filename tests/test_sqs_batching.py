@@ -97,8 +97,8 @@ def test_an_oversized_first_record_still_gets_its_own_batch():
 
 
 @pytest.mark.parametrize("fifo, batch_size, window, concurrency, rule", [
-    (False, 0, 0, None, "BatchSize for standard queues must be 1-10,000"),
-    (False, 10_001, 1, None, "BatchSize for standard queues must be 1-10,000"),
+    (False, 0, 0, None, "BatchSize for standard queues must be a whole number, 1-10,000"),
+    (False, 10_001, 1, None, "BatchSize for standard queues must be a whole number, 1-10,000"),
     (False, 2.5, 1, None, "whole number"),
     (True, 11, 0, None, "FIFO queues allow batch sizes 1-10, got 11"),
     (True, 0, 0, None, "FIFO queues allow batch sizes 1-10"),
@@ -107,8 +107,8 @@ def test_an_oversized_first_record_still_gets_its_own_batch():
     (False, 10, -1, None, "MaximumBatchingWindowInSeconds must be 0-300"),
     (False, 11, 0, None, "requires MaximumBatchingWindowInSeconds of at least 1 s"),
     (False, 100, 0.5, None, "requires MaximumBatchingWindowInSeconds of at least 1 s"),
-    (False, 10, 0, 1, "MaximumConcurrency must be 2-1,000"),
-    (False, 10, 0, 1001, "MaximumConcurrency must be 2-1,000"),
+    (False, 10, 0, 1, "MaximumConcurrency must be a whole number, 2-1,000"),
+    (False, 10, 0, 1001, "MaximumConcurrency must be a whole number, 2-1,000"),
 ])
 def test_settings_aws_refuses_raise_an_error_naming_the_rule(fifo, batch_size, window, concurrency, rule):
     with pytest.raises(ConfigurationError, match=rule) as err:

@@ -97,13 +97,6 @@ def test_cancel_stops_a_task_and_reports_state():
     assert (keep.done, keep.pending, keep.cancel()) == (True, False, False)
 
 
-def test_old_style_cancelled_assignment_still_cancels():
-    scheduler = Scheduler(Clock(patch_process=False))
-    task = scheduler.after(1, lambda: None)
-    task.cancelled = True
-    assert task.cancelled and len(scheduler) == 0 and scheduler.run_next() is False
-
-
 def test_heap_stays_bounded_over_many_schedule_cancel_cycles():
     scheduler = Scheduler(Clock(patch_process=False))
     live = [scheduler.after(1_000 + i, lambda: None) for i in range(50)]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import Verdict, report
 from ..events.sqs import sample_event
+from .. import limits
 from ..sources import batching
 from ..sources.sqs import VISIBILITY_FACTOR
 
@@ -69,7 +70,7 @@ def mapping_settings(mapping: "SqsEventSourceMapping") -> Verdict:
         problems.append(f"batch size is {mapping.batch_size}, the exercise asks for 50")
     if mapping.fn.timeout_s != 20:
         problems.append(f"function timeout is {mapping.fn.timeout_s} s, the exercise asks for 20 s")
-    if mapping.batch_size > batching.WINDOW_REQUIRED_ABOVE and mapping.window_s < 1:
+    if mapping.batch_size > limits.WINDOW_REQUIRED_ABOVE_BATCH_SIZE and mapping.window_s < 1:
         problems.append("batches over 10 need a batching window of at least 1 s")
     attrs = mapping.sqs.get_queue_attributes(QueueUrl=mapping.queue_url, AttributeNames=["VisibilityTimeout"])
     visibility = int(attrs["Attributes"]["VisibilityTimeout"])

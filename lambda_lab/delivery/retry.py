@@ -5,7 +5,7 @@ One definition per schedule AWS documents, used by the lab's sources and by
 an optional maximum number of attempts and an optional maximum age. Delays are in
 seconds; ``attempt`` counts every try, the first included.
 
-This module imports only the standard library, so the simulation can use it.
+This module imports only the standard library and ``limits``, so the simulation can use it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ import random
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-ASYNC_URL = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"
-SNS_URL = "https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html"
-EVENTBRIDGE_URL = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html"
+from .. import limits as L
+
 STREAMS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errorhandling.html"
 
 #: Why a policy gave up, in AWS's words (the invocation record's ``condition``).
@@ -125,7 +124,8 @@ class RetryPolicy:
         return replace(self, max_attempts=max_attempts, max_age_s=max_age_s)
 
 
-def lambda_async_errors(maximum_retry_attempts: int = 2, maximum_event_age_s: float = 21_600) -> RetryPolicy:
+def lambda_async_errors(maximum_retry_attempts: int = L.ASYNC_DEFAULT_RETRY_ATTEMPTS,
+                        maximum_event_age_s: float = L.ASYNC_DEFAULT_EVENT_AGE_S) -> RetryPolicy:
     """Lambda's async queue after a function error or timeout: about 1 min, then about 2 min.
 
     "two more times, with a one-minute wait between the first two attempts, and two
@@ -133,11 +133,12 @@ def lambda_async_errors(maximum_retry_attempts: int = 2, maximum_event_age_s: fl
     """
     return RetryPolicy(
         "Lambda async, function errors",
-        (Phase("retry 1", 1, 60.0), Phase("retry 2", 1, 120.0)),
-        max_attempts=1 + maximum_retry_attempts, max_age_s=maximum_event_age_s, jitter="none", source=ASYNC_URL)
+        tuple(Phase(f"retry {n}", 1, delay) for n, delay in enumerate(L.ASYNC_ERROR_RETRY_DELAYS_S, 1)),
+        max_attempts=1 + maximum_retry_attempts, max_age_s=maximum_event_age_s, jitter="none",
+        source=L.ASYNC_ERRORS_URL)
 
 
-def lambda_async_throttles(maximum_event_age_s: float = 21_600) -> RetryPolicy:
+def lambda_async_throttles(maximum_event_age_s: float = L.ASYNC_DEFAULT_EVENT_AGE_S) -> RetryPolicy:
     """Lambda's async queue after a throttle (429) or a server error (5xx).
 
     "The retry interval increases exponentially from 1 second after the first attempt to a
@@ -145,22 +146,26 @@ def lambda_async_throttles(maximum_event_age_s: float = 21_600) -> RetryPolicy:
     do not use up MaximumRetryAttempts.
     """
     return RetryPolicy(
-        "Lambda async, throttles and 5xx", (Phase("backoff", None, 1.0, 300.0, "doubling"),),
-        max_attempts=None, max_age_s=maximum_event_age_s, jitter="equal", source=ASYNC_URL,
+        "Lambda async, throttles and 5xx",
+        (Phase("backoff", None, L.ASYNC_THROTTLE_BASE_S, L.ASYNC_THROTTLE_CAP_S, "doubling"),),
+        max_attempts=None, max_age_s=maximum_event_age_s, jitter="equal", source=L.ASYNC_ERRORS_URL,
         assumption="AWS does not publish its jitter: the lab waits between half and all of each interval")
 
 
 #: SNS's delivery policy for AWS-managed endpoints (Lambda, SQS); it cannot be changed.
 SNS_MANAGED = RetryPolicy(
     "SNS delivery to Lambda and SQS",
-    (Phase("immediate", 2, 0.0), Phase("pre-backoff", 2, 1.0), Phase("backoff", 10, 1.0, 20.0, "geometric"),
-     Phase("post-backoff", 100_000, 20.0)),
-    max_attempts=100_015, max_age_s=None, jitter="none", source=SNS_URL,
+    # The first attempt is one of the table's immediate ones.
+    (Phase("immediate", L.SNS_IMMEDIATE - 1, 0.0),
+     Phase("pre-backoff", L.SNS_PRE_BACKOFF, L.SNS_PRE_BACKOFF_DELAY_S),
+     Phase("backoff", L.SNS_BACKOFF, L.SNS_BACKOFF_MIN_S, L.SNS_BACKOFF_MAX_S, "geometric"),
+     Phase("post-backoff", L.SNS_POST_BACKOFF, L.SNS_POST_BACKOFF_DELAY_S)),
+    max_attempts=L.SNS_TOTAL_ATTEMPTS, max_age_s=None, jitter="none", source=L.SNS_RETRIES_URL,
     assumption="the table's 100,015 attempts include the first; the backoff phase is geometric from 1 s "
                "to 20 s; SNS jitters its retries by an amount it does not publish, left out")
 
 
-def _eventbridge_cap_s(attempts: int = 185, span_s: float = 86_400.0) -> float:
+def _eventbridge_cap_s(attempts: int = L.EVENTBRIDGE_MAX_ATTEMPTS, span_s: float = L.EVENTBRIDGE_MAX_AGE_S) -> float:
     """The cap that makes ``attempts`` doubling-from-1-s attempts span ``span_s`` (bisection)."""
     lo, hi = 1.0, span_s
     for _ in range(100):
@@ -173,18 +178,20 @@ def _eventbridge_cap_s(attempts: int = 185, span_s: float = 86_400.0) -> float:
 #: EventBridge targets on a rule-based bus: 185 attempts within 24 hours by default.
 EVENTBRIDGE_TARGET = RetryPolicy(
     "EventBridge target", (Phase("backoff", None, 1.0, _eventbridge_cap_s(), "doubling"),),
-    max_attempts=185, max_age_s=86_400.0, jitter="equal", source=EVENTBRIDGE_URL,
+    max_attempts=L.EVENTBRIDGE_MAX_ATTEMPTS, max_age_s=float(L.EVENTBRIDGE_MAX_AGE_S), jitter="equal",
+    source=L.EVENTBRIDGE_RETRY_URL,
     assumption="AWS publishes the count (185) and the span (24 h), not the intervals: this is a "
                "reconstruction, doubling from 1 s to the cap that makes 185 attempts span 24 h")
 
 
-def stream_mapping(maximum_retry_attempts: int = -1, maximum_record_age_s: int = -1) -> RetryPolicy:
+def stream_mapping(maximum_retry_attempts: int = L.STREAM_RETRY_INFINITE,
+                   maximum_record_age_s: int = L.STREAM_RECORD_AGE_INFINITE) -> RetryPolicy:
     """A stream event source mapping retrying a failed batch until it succeeds, runs out or expires.
 
     ``-1`` means no limit for both (the defaults). AWS retries at once; it publishes no delay.
     """
-    attempts = None if maximum_retry_attempts == -1 else 1 + maximum_retry_attempts
-    age = None if maximum_record_age_s == -1 else float(maximum_record_age_s)
+    attempts = None if maximum_retry_attempts == L.STREAM_RETRY_INFINITE else 1 + maximum_retry_attempts
+    age = None if maximum_record_age_s == L.STREAM_RECORD_AGE_INFINITE else float(maximum_record_age_s)
     return RetryPolicy("stream mapping", (Phase("retry", None, 0.0),), max_attempts=attempts, max_age_s=age,
                        jitter="none", source=STREAMS_URL,
                        assumption="the lab retries a failed batch at once; AWS publishes no delay")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .. import limits
 from ..errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -23,10 +24,6 @@ if TYPE_CHECKING:
 
 #: What one send was for: the metric a failure counts towards.
 DESTINATION, DEAD_LETTER = "destination", "dead_letter"
-#: SNS's default message size limit, bytes (sns large-message-payloads: "up to 256 KiB").
-SNS_MESSAGE_LIMIT_BYTES = 256 * 1024
-#: SQS's message size limit, bytes ("1 MiB", raised from 256 KiB in 2025).
-SQS_MESSAGE_LIMIT_BYTES = 1024 * 1024
 
 SENDS_COLUMNS = ["time", "function", "purpose", "target", "ok", "error"]
 
@@ -134,15 +131,15 @@ def _send(lab: "Lab", service: str, name: str, arn: str, body: str, payload: Any
     """Do the send; return an error text for refusals the lab detects itself, else None."""
     size = len(body.encode())
     if service == "sqs":
-        if size > SQS_MESSAGE_LIMIT_BYTES:
-            return f"InvalidParameterValue: message of {size:,} bytes is over SQS's {SQS_MESSAGE_LIMIT_BYTES:,}-byte limit"
+        if size > limits.SQS_MESSAGE_MAX_BYTES:
+            return f"InvalidParameterValue: message of {size:,} bytes is over SQS's {limits.SQS_MESSAGE_MAX_BYTES:,}-byte limit"
         params: dict[str, Any] = {"QueueUrl": queue_url(lab, name), "MessageBody": body}
         if attributes:
             params["MessageAttributes"] = attributes
         lab.client("sqs").send_message(**params)
     elif service == "sns":
-        if size > SNS_MESSAGE_LIMIT_BYTES:
-            return f"InvalidParameter: message of {size:,} bytes is over SNS's {SNS_MESSAGE_LIMIT_BYTES:,}-byte limit"
+        if size > limits.SNS_MESSAGE_MAX_BYTES:
+            return f"InvalidParameter: message of {size:,} bytes is over SNS's {limits.SNS_MESSAGE_MAX_BYTES:,}-byte limit"
         params = {"TopicArn": arn, "Message": body}
         if attributes:
             params["MessageAttributes"] = attributes

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import ledger as L
+from .. import limits
 from ..delivery import retry
 from ..delivery.send import DEAD_LETTER, DESTINATION, parse_arn, queue_url, send
 from ..errors import ConfigurationError
@@ -46,14 +47,7 @@ if TYPE_CHECKING:
     from ..ledger import Entry
     from ..runtime import Function
 
-# https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html
-MIN_RETRY_ATTEMPTS, MAX_RETRY_ATTEMPTS = 0, 2
-MIN_EVENT_AGE_S, MAX_EVENT_AGE_S = 60, 21_600
-# https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
-# https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html ("approximately 16 times")
-RECURSION_LIMIT = 16
-# https://docs.aws.amazon.com/lambda/latest/dg/dlq.html: ErrorMessage "truncated to 1 KB"
-DLQ_MESSAGE_LIMIT = 1024
+RECURSION_LIMIT = limits.RECURSION_LIMIT
 
 SUCCESS = "Success"
 RETRIES_EXHAUSTED, EVENT_AGE_EXCEEDED = retry.RETRIES_EXHAUSTED, retry.EVENT_AGE_EXCEEDED
@@ -64,8 +58,8 @@ RECURSION_STOPPED = "RecursiveInvocationDropped"  # the CloudWatch metric's name
 class AsyncConfig:
     """A function's event invoke config, with AWS's names in snake case."""
 
-    maximum_retry_attempts: int = 2
-    maximum_event_age_s: int = 21_600
+    maximum_retry_attempts: int = limits.ASYNC_DEFAULT_RETRY_ATTEMPTS
+    maximum_event_age_s: int = limits.ASYNC_DEFAULT_EVENT_AGE_S
     on_success: str | None = None
     on_failure: str | None = None
     dead_letter_arn: str | None = None
@@ -108,8 +102,8 @@ class AsyncQueue:
     def configure(
         self,
         fn: "Function",
-        maximum_retry_attempts: int = 2,
-        maximum_event_age_s: int = 21_600,
+        maximum_retry_attempts: int = limits.ASYNC_DEFAULT_RETRY_ATTEMPTS,
+        maximum_event_age_s: int = limits.ASYNC_DEFAULT_EVENT_AGE_S,
         on_success: str | None = None,
         on_failure: str | None = None,
         dead_letter_arn: str | None = None,
@@ -123,8 +117,11 @@ class AsyncQueue:
         ``maximum_event_age_s`` in seconds; ``duplicate_rate`` is the chance (0-1) that
         an accepted event is delivered twice.
         """
-        _check_int("MaximumRetryAttempts", maximum_retry_attempts, MIN_RETRY_ATTEMPTS, MAX_RETRY_ATTEMPTS)
-        _check_int("MaximumEventAgeInSeconds", maximum_event_age_s, MIN_EVENT_AGE_S, MAX_EVENT_AGE_S)
+        limits.check_range("MaximumRetryAttempts", maximum_retry_attempts, limits.ASYNC_MIN_RETRY_ATTEMPTS,
+                           limits.ASYNC_MAX_RETRY_ATTEMPTS, integer=True, url=limits.EVENT_INVOKE_CONFIG_URL)
+        limits.check_range("MaximumEventAgeInSeconds", maximum_event_age_s, limits.ASYNC_MIN_EVENT_AGE_S,
+                           limits.ASYNC_MAX_EVENT_AGE_S, unit="seconds", integer=True,
+                           url=limits.EVENT_INVOKE_CONFIG_URL)
         if not 0.0 <= duplicate_rate <= 1.0:
             raise ConfigurationError(f"duplicate_rate is a probability between 0 and 1, got {duplicate_rate}")
         for role, arn in (("OnSuccess", on_success), ("OnFailure", on_failure)):
@@ -221,7 +218,7 @@ class AsyncQueue:
         """Cancel everything scheduled; the queue accepts no more events."""
         self._stopped = True
         for task in self._tasks.values():
-            task.cancelled = True
+            task.cancel()
         self._tasks.clear()
         self._live.clear()
 
@@ -365,16 +362,16 @@ class AsyncQueue:
         attributes = {
             "RequestID": {"DataType": "String", "StringValue": q.request_id},
             "ErrorCode": {"DataType": "Number", "StringValue": code},
-            "ErrorMessage": {"DataType": "String", "StringValue": message[:DLQ_MESSAGE_LIMIT]},
+            "ErrorMessage": {"DataType": "String", "StringValue": _truncate(message, limits.DLQ_ERROR_MESSAGE_MAX_BYTES)},
         }
         return send(self.lab, arn, q.event, function=q.fn.name, purpose=DEAD_LETTER, depth=q.depth,
                     attributes=attributes)
 
 
 # --- helpers -------------------------------------------------------------------------
-def _check_int(name: str, value: Any, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ConfigurationError(f"{name} must be an integer between {low:,} and {high:,}, got {value!r}")
+def _truncate(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` of UTF-8 (AWS's DLQ ErrorMessage is "truncated to 1 KB")."""
+    return text.encode()[:max_bytes].decode(errors="ignore")
 
 
 def _resource_exists(lab: "Lab", service: str, name: str, arn: str) -> bool:

@@ -21,33 +21,14 @@ from .. import limits
 from ..errors import ConfigurationError
 
 #: Kept because ``check/sqs.py`` imports it; the number and its source are in ``limits``.
-WINDOW_REQUIRED_ABOVE = limits.WINDOW_REQUIRED_ABOVE_BATCH_SIZE
+def check_window(window_s: float, *, source: str) -> None:
+    """``MaximumBatchingWindowInSeconds``: 0-300 seconds, for every batching mapping.
 
-
-def check_range(rule: str, value: Any, low: float, high: float, unit: str = "", *, source: str) -> None:
-    """Old call shape of :func:`lambda_lab.limits.check_range` (``source`` is its ``url``).
-
-    Only ``sources/sqs.py`` still calls it; remove it once that module calls
-    ``limits.check_range`` directly. Same wording, same refusals.
-    """
-    limits.check_range(rule, value, low, high, unit=unit, url=source)
-
-
-def check_window(batch_size: int, window_s: float, *, source: str) -> None:
-    """``MaximumBatchingWindowInSeconds`` (seconds): 0-300, and at least 1 when BatchSize is over 10.
-
-    Shared by SQS and stream mappings: the API says "For streams and Amazon SQS event
-    sources" (see ``limits.WINDOW_REQUIRED_ABOVE_BATCH_SIZE``). ``source`` is the page the
-    error cites.
+    Rules that belong to one source stay with it: SQS's "a batch over 10 needs a window of
+    at least 1 s" is in ``sources/sqs.py``. ``source`` is the page the error cites.
     """
     limits.check_range("MaximumBatchingWindowInSeconds", window_s, limits.BATCHING_WINDOW_MIN_S,
                        limits.BATCHING_WINDOW_MAX_S, unit="seconds", url=source)
-    if batch_size > limits.WINDOW_REQUIRED_ABOVE_BATCH_SIZE and window_s < limits.WINDOW_REQUIRED_MIN_S:
-        raise ConfigurationError(
-            f"BatchSize over {limits.WINDOW_REQUIRED_ABOVE_BATCH_SIZE} requires MaximumBatchingWindowInSeconds "
-            f"of at least {limits.WINDOW_REQUIRED_MIN_S} s, got BatchSize {batch_size} with a window of "
-            f"{window_s} s ({source})"
-        )
 
 
 # --------------------------------------------------------------- batch assembly

@@ -203,7 +203,7 @@ class S3Notification:
         """Stop delivering (the bucket keeps its configuration, as S3 would)."""
         self._stopped = True
         if self._poll_task is not None:
-            self._poll_task.cancelled = True
+            self._poll_task.cancel()
             self._poll_task = None
         events = self.lab.client("s3").meta.events
         events.unregister("before-parameter-build.s3", unique_id=self._hook_id + "b")

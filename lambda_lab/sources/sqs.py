@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .. import ledger as L
+from .. import limits
 from ..errors import ConfigurationError
 from ..events import sqs as sqs_events
 from ..log import Invocation
@@ -38,24 +39,12 @@ if TYPE_CHECKING:
     from ..lab import Lab
     from ..runtime import Function
 
-PARAMETERS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html"
-CONFIGURE_URL = "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html"
-SCALING_URL = "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html"
-SCALING_CONFIG_URL = "https://docs.aws.amazon.com/lambda/latest/api/API_ScalingConfig.html"
-
-MAX_BATCH_STANDARD = 10_000
-MAX_BATCH_FIFO = 10
-#: A single ReceiveMessage returns at most 10 messages.
-RECEIVE_MAX = 10
-#: services-sqs-scaling.html: "starts processing five batches at a time", "up to 300 more
-#: instances per minute", "maximum number of batches ... simultaneously is 1,000".
-START_BATCHES, SCALE_PER_MINUTE, MAX_BATCHES = 5, 300, 1_000
-#: API_ScalingConfig.html: MaximumConcurrency "Minimum value of 2. Maximum value of 1000."
-MIN_MAX_CONCURRENCY, MAX_MAX_CONCURRENCY = 2, 1_000
-#: The visibility-timeout guidance: 6x the function timeout plus the batching window.
-VISIBILITY_FACTOR = 6
-#: Back-off for looking at a queue whose state the poller cannot predict, seconds.
-IDLE_POLL_MIN_S, IDLE_POLL_MAX_S = 1.0, 20.0
+PARAMETERS_URL, CONFIGURE_URL = limits.SQS_PARAMETERS_URL, limits.SQS_CONFIGURE_URL
+RECEIVE_MAX = limits.SQS_RECEIVE_MAX
+VISIBILITY_FACTOR = limits.SQS_VISIBILITY_FACTOR
+#: Back-off for looking at a queue whose state the poller cannot predict, seconds: from the
+#: lab's 1 s up to SQS's longest long poll.
+IDLE_POLL_MIN_S, IDLE_POLL_MAX_S = 1.0, limits.SQS_LONG_POLL_MAX_S
 #: moto's visibility check is strict (now > visible_at): look 1 ms after the timeout.
 EPSILON_S = 0.001
 THROTTLE_RETRY_S = 1.0
@@ -84,24 +73,31 @@ def validate(
 ) -> None:
     """Refuse settings that CreateEventSourceMapping refuses, naming the rule (no AWS calls)."""
     if fifo:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_FIFO:
-            raise ConfigurationError(
-                f"FIFO queues allow batch sizes 1-{MAX_BATCH_FIFO}, got {batch_size!r} ({PARAMETERS_URL})"
-            )
+        top = limits.SQS_FIFO_BATCH_SIZE_MAX
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= top:
+            raise ConfigurationError(f"FIFO queues allow batch sizes 1-{top}, got {batch_size!r} ({PARAMETERS_URL})")
         if maximum_batching_window_s:
             raise ConfigurationError(
                 f"Batching window is not supported for FIFO queues, got {maximum_batching_window_s!r} s "
                 f"({PARAMETERS_URL})"
             )
     else:
-        if isinstance(batch_size, float):
-            raise ConfigurationError(f"BatchSize must be a whole number, got {batch_size!r} ({PARAMETERS_URL})")
-        batching.check_range("BatchSize for standard queues", batch_size, 1, MAX_BATCH_STANDARD,
-                             source=PARAMETERS_URL)
-        batching.check_window(batch_size, maximum_batching_window_s, source=PARAMETERS_URL)
+        limits.check_range("BatchSize for standard queues", batch_size, limits.SQS_BATCH_SIZE_MIN,
+                           limits.SQS_BATCH_SIZE_MAX, integer=True, url=PARAMETERS_URL)
+        batching.check_window(maximum_batching_window_s, source=PARAMETERS_URL)
+        check_window_for_batch(batch_size, maximum_batching_window_s)
     if maximum_concurrency is not None:
-        batching.check_range("ScalingConfig.MaximumConcurrency", maximum_concurrency,
-                             MIN_MAX_CONCURRENCY, MAX_MAX_CONCURRENCY, source=SCALING_CONFIG_URL)
+        limits.check_range("ScalingConfig.MaximumConcurrency", maximum_concurrency, limits.SQS_MAX_CONCURRENCY_MIN,
+                           limits.SQS_MAX_CONCURRENCY_MAX, integer=True, url=limits.SCALING_CONFIG_URL)
+
+
+def check_window_for_batch(batch_size: int, window_s: float) -> None:
+    """SQS's rule: a BatchSize over 10 needs a MaximumBatchingWindowInSeconds of at least 1 s."""
+    above, least = limits.WINDOW_REQUIRED_ABOVE_BATCH_SIZE, limits.WINDOW_REQUIRED_MIN_S
+    if batch_size > above and window_s < least:
+        raise ConfigurationError(
+            f"BatchSize over {above} requires MaximumBatchingWindowInSeconds of at least {least} s, "
+            f"got BatchSize {batch_size} with a window of {window_s} s ({PARAMETERS_URL})")
 
 
 def check_visibility(timeout_s: float, visibility_timeout_s: float, window_s: float) -> str | None:
@@ -178,8 +174,8 @@ class SqsEventSourceMapping:
         lab: "Lab",
         queue_url: str,
         fn: "Function",
-        batch_size: int = 10,
-        maximum_batching_window_s: float = 0,
+        batch_size: int = limits.SQS_BATCH_SIZE,
+        maximum_batching_window_s: float = limits.BATCHING_WINDOW_DEFAULT_S,
         report_batch_item_failures: bool = False,
         maximum_concurrency: int | None = None,
         filter_patterns: Any = None,
@@ -204,7 +200,7 @@ class SqsEventSourceMapping:
         self.uuid = _mapping_uuid(self.queue_arn, fn.name, lab.seed)
         self.enabled = enabled
         self.stopped = False
-        self._limit = float(min(START_BATCHES, maximum_concurrency or MAX_BATCHES))
+        self._limit = float(min(limits.SQS_INITIAL_BATCHES, maximum_concurrency or limits.SQS_MAX_BATCHES))
         self._last_scale_s = lab.clock.now()
         self._in_flight = 0
         self._gathering: _Batch | None = None
@@ -243,7 +239,7 @@ class SqsEventSourceMapping:
         self.stopped = True
         self._cancel_poll()
         for task in self._tasks:
-            task.cancelled = True
+            task.cancel()
         self._tasks.clear()
         for suffix, event in (("-1", "after-call.sqs.SendMessage"), ("-n", "after-call.sqs.SendMessageBatch"),
                               ("-pSendMessage", "provide-client-params.sqs.SendMessage"),
@@ -313,15 +309,15 @@ class SqsEventSourceMapping:
 
     def _schedule_poll(self, at_s: float) -> None:
         """Make sure a poll runs no later than ``at_s``."""
-        if self._poll_task is not None and not self._poll_task.cancelled:
+        if self._poll_task is not None and self._poll_task.pending:
             if self._poll_task.due_s <= at_s:
                 return
-            self._poll_task.cancelled = True
+            self._poll_task.cancel()
         self._poll_task = self.lab.scheduler.at(at_s, self._poll, f"sqs poll {queue_name(self.queue_url)}")
 
     def _cancel_poll(self) -> None:
         if self._poll_task is not None:
-            self._poll_task.cancelled = True
+            self._poll_task.cancel()
             self._poll_task = None
 
     # --- polling ---------------------------------------------------------------------
@@ -364,8 +360,8 @@ class SqsEventSourceMapping:
 
     def _scale_up(self, now: float) -> None:
         """All batches busy and messages waiting: add up to 300 batches a minute (services-sqs-scaling)."""
-        cap = self.maximum_concurrency or MAX_BATCHES
-        grown = (now - self._last_scale_s) * SCALE_PER_MINUTE / 60
+        cap = self.maximum_concurrency or limits.SQS_MAX_BATCHES
+        grown = (now - self._last_scale_s) * limits.SQS_SCALE_PER_MIN / 60
         if grown >= 1:
             self._limit = min(cap, self._limit + int(grown))
             self._last_scale_s = now
@@ -485,6 +481,7 @@ class SqsEventSourceMapping:
 
     # --- invoking and results --------------------------------------------------------
     def _invoke(self, batch: _Batch) -> None:
+        self._tasks = [t for t in self._tasks if t.pending]  # results and retries that already ran
         ids = batch.ids
         receive_counts = [int(r["attributes"]["ApproximateReceiveCount"]) for r in batch.builder.records]
         depth = 1 + max((self._depth.get(i, 0) for i in ids), default=0)
@@ -520,8 +517,7 @@ class SqsEventSourceMapping:
         for i in outcome.succeeded:
             self._depth.pop(i, None)
             if i in silently_lost:
-                self._end(i, L.DROPPED, "deleted: the batch succeeded without ReportBatchItemFailures, so the "
-                                        "batchItemFailures that named it were ignored")
+                self._end(i, L.DROPPED, "deleted: batchItemFailures ignored (ReportBatchItemFailures is off)")
             else:
                 self._end(i, L.PROCESSED, queue_name(self.queue_url))
         if self.fifo and len(outcome.failed) > 1:
