@@ -40,7 +40,7 @@ def test_sns_managed_policy_is_100_015_attempts_over_about_23_days():
     rows = schedule(SNS_MANAGED)
     assert len(rows) == 100_015
     phases = [phase for *_, phase in rows]
-    assert phases[:3] == ["first", "immediate", "immediate"]
+    assert phases[:4] == ["immediate", "immediate", "immediate", "pre-backoff"]
     assert phases.count("pre-backoff") == 2 and phases.count("backoff") == 10
     backoff = [d for _, d, _, p in rows if p == "backoff"]
     assert backoff[0] == pytest.approx(1.0) and backoff[-1] == pytest.approx(20.0)

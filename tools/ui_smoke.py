@@ -4,7 +4,7 @@ Needs Chromium (Debian: apt-get install chromium) and Playwright in any Python
 (pip install playwright; its own browser download is not needed):
 
     .venv/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=8899 --ServerApp.token=smoke --allow-root &
-    python tools/ui_smoke.py notebooks/00_start_here.ipynb --port 8899 --token smoke --shot /tmp/lab.png
+    python tools/ui_smoke.py notebooks/00_start_here.ipynb --port 8899 --token smoke --shot lab.png
 
 It opens the notebook, clears outputs, runs all cells, waits for the last exercise check
 to print its verdict, and saves a screenshot: proof that the virtual clock inside the

@@ -64,6 +64,7 @@ class RetryPolicy:
     jitter: str
     source: str
     assumption: str = ""
+    first_phase: str = "first"  # the phase the first attempt belongs to
 
     def base_delay_s(self, retry: int) -> float | None:
         """Delay before retry ``retry`` (1 = the second attempt), seconds; None if there is none."""
@@ -79,14 +80,20 @@ class RetryPolicy:
     def delay_s(self, retry: int, rng: random.Random | None = None) -> float | None:
         """Like ``base_delay_s``, jittered with ``rng`` when the policy jitters."""
         base = self.base_delay_s(retry)
-        if base is None or self.jitter == "none" or rng is None:
+        if base is None or rng is None:
             return base
-        return base / 2 + rng.uniform(0, base / 2)
+        return self.jittered(base, rng.uniform(0, 1))
+
+    def jittered(self, base_s: float, u: float) -> float:
+        """``base_s`` jittered by a uniform draw ``u`` in [0, 1) (vectorizes over numpy arrays too)."""
+        if self.jitter == "none":
+            return base_s
+        return base_s / 2 + u * base_s / 2
 
     def phase_of(self, retry: int) -> str:
         """Name of the phase retry ``retry`` belongs to (``first`` for the first attempt)."""
         if retry == 0:
-            return "first"
+            return self.first_phase
         k = retry - 1
         for phase in self.phases:
             if phase.retries is None or k < phase.retries:
@@ -110,7 +117,7 @@ class RetryPolicy:
         ``limit`` bounds policies with no count limit.
         """
         at, attempt = 0.0, 1
-        yield attempt, 0.0, 0.0, "first"
+        yield attempt, 0.0, 0.0, self.first_phase
         while attempt < limit:
             delay = self.base_delay_s(attempt)
             if delay is None or (self.max_age_s is not None and at + delay > self.max_age_s + 1e-6):
@@ -133,7 +140,7 @@ def lambda_async_errors(maximum_retry_attempts: int = L.ASYNC_DEFAULT_RETRY_ATTE
     """
     return RetryPolicy(
         "Lambda async, function errors",
-        tuple(Phase(f"retry {n}", 1, delay) for n, delay in enumerate(L.ASYNC_ERROR_RETRY_DELAYS_S, 1)),
+        tuple(Phase("retry", 1, delay) for delay in L.ASYNC_ERROR_RETRY_DELAYS_S),
         max_attempts=1 + maximum_retry_attempts, max_age_s=maximum_event_age_s, jitter="none",
         source=L.ASYNC_ERRORS_URL)
 
@@ -147,7 +154,7 @@ def lambda_async_throttles(maximum_event_age_s: float = L.ASYNC_DEFAULT_EVENT_AG
     """
     return RetryPolicy(
         "Lambda async, throttles and 5xx",
-        (Phase("backoff", None, L.ASYNC_THROTTLE_BASE_S, L.ASYNC_THROTTLE_CAP_S, "doubling"),),
+        (Phase("retry", None, L.ASYNC_THROTTLE_BASE_S, L.ASYNC_THROTTLE_CAP_S, "doubling"),),
         max_attempts=None, max_age_s=maximum_event_age_s, jitter="equal", source=L.ASYNC_ERRORS_URL,
         assumption="AWS does not publish its jitter: the lab waits between half and all of each interval")
 
@@ -161,6 +168,7 @@ SNS_MANAGED = RetryPolicy(
      Phase("backoff", L.SNS_BACKOFF, L.SNS_BACKOFF_MIN_S, L.SNS_BACKOFF_MAX_S, "geometric"),
      Phase("post-backoff", L.SNS_POST_BACKOFF, L.SNS_POST_BACKOFF_DELAY_S)),
     max_attempts=L.SNS_TOTAL_ATTEMPTS, max_age_s=None, jitter="none", source=L.SNS_RETRIES_URL,
+    first_phase="immediate",
     assumption="the table's 100,015 attempts include the first; the backoff phase is geometric from 1 s "
                "to 20 s; SNS jitters its retries by an amount it does not publish, left out")
 
@@ -177,7 +185,7 @@ def _eventbridge_cap_s(attempts: int = L.EVENTBRIDGE_MAX_ATTEMPTS, span_s: float
 
 #: EventBridge targets on a rule-based bus: 185 attempts within 24 hours by default.
 EVENTBRIDGE_TARGET = RetryPolicy(
-    "EventBridge target", (Phase("backoff", None, 1.0, _eventbridge_cap_s(), "doubling"),),
+    "EventBridge target", (Phase("retry", None, 1.0, _eventbridge_cap_s(), "doubling"),),
     max_attempts=L.EVENTBRIDGE_MAX_ATTEMPTS, max_age_s=float(L.EVENTBRIDGE_MAX_AGE_S), jitter="equal",
     source=L.EVENTBRIDGE_RETRY_URL,
     assumption="AWS publishes the count (185) and the span (24 h), not the intervals: this is a "

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import limits
+from ..delivery import retry
 from ..limits import check_range
 from . import params as P
 from ._rng import Seed, make_rng
@@ -88,6 +89,12 @@ def _schedule(delays_s: Iterable[float], phases: Iterable[str]) -> pd.DataFrame:
     )
 
 
+def _from_policy(policy: retry.RetryPolicy) -> pd.DataFrame:
+    """A policy's un-jittered attempts as a table: one definition for the lab and the simulation."""
+    rows = list(policy.schedule())
+    return _schedule([delay for _, delay, _, _ in rows], [phase for *_, phase in rows])
+
+
 def lambda_async_error_schedule(max_retry_attempts: int = P.ASYNC_MAX_RETRY_ATTEMPTS) -> pd.DataFrame:
     """Lambda async retries on a function error: first attempt at 0, then after ~1 min and ~2 min.
 
@@ -95,15 +102,10 @@ def lambda_async_error_schedule(max_retry_attempts: int = P.ASYNC_MAX_RETRY_ATTE
     """
     check_range("MaximumRetryAttempts", max_retry_attempts, limits.ASYNC_MIN_RETRY_ATTEMPTS,
                 P.ASYNC_MAX_RETRY_ATTEMPTS, integer=True, url=limits.EVENT_INVOKE_CONFIG_URL)
-    delays = [0.0, *P.ASYNC_ERROR_RETRY_DELAYS_S[:max_retry_attempts]]
-    return _schedule(delays, ["first"] + ["retry"] * max_retry_attempts)
+    return _from_policy(retry.lambda_async_errors(max_retry_attempts))
 
 
-def lambda_async_throttle_schedule(
-    max_event_age_s: float = P.ASYNC_MAX_EVENT_AGE_S,
-    base_s: float = P.ASYNC_THROTTLE_BASE_S,
-    cap_s: float = P.ASYNC_THROTTLE_CAP_S,
-) -> pd.DataFrame:
+def lambda_async_throttle_schedule(max_event_age_s: float = P.ASYNC_MAX_EVENT_AGE_S) -> pd.DataFrame:
     """Lambda async retries on throttles (429) and 5xx: 1 s doubling to 5 min, for up to 6 h.
 
     The interval "increases exponentially from 1 second after the first attempt to a maximum of
@@ -113,15 +115,7 @@ def lambda_async_throttle_schedule(
     """
     check_range("MaximumEventAgeInSeconds", max_event_age_s, P.ASYNC_MIN_EVENT_AGE_S, P.ASYNC_MAX_EVENT_AGE_S,
                 unit="seconds", url=limits.EVENT_INVOKE_CONFIG_URL)
-    delays, at, k = [0.0], 0.0, 0
-    while True:
-        d = min(cap_s, base_s * 2.0**k)
-        if at + d > max_event_age_s:
-            break
-        delays.append(d)
-        at += d
-        k += 1
-    return _schedule(delays, ["first"] + ["retry"] * (len(delays) - 1))
+    return _from_policy(retry.lambda_async_throttles(max_event_age_s))
 
 
 def sns_managed_schedule() -> pd.DataFrame:
@@ -131,62 +125,23 @@ def sns_managed_schedule() -> pd.DataFrame:
     100,000 twenty seconds apart (https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html).
     The backoff phase is a geometric sequence from 1 s to 20 s; SNS also jitters, which is left out.
     """
-    growth = (P.SNS_BACKOFF_MAX_S / P.SNS_BACKOFF_MIN_S) ** (1.0 / (P.SNS_BACKOFF - 1))
-    backoff = P.SNS_BACKOFF_MIN_S * growth ** np.arange(P.SNS_BACKOFF)
-    delays = np.concatenate(
-        [
-            np.zeros(P.SNS_IMMEDIATE),
-            np.full(P.SNS_PRE_BACKOFF, P.SNS_PRE_BACKOFF_DELAY_S),
-            backoff,
-            np.full(P.SNS_POST_BACKOFF, P.SNS_POST_BACKOFF_DELAY_S),
-        ]
-    )
-    phases = (
-        ["immediate"] * P.SNS_IMMEDIATE
-        + ["pre-backoff"] * P.SNS_PRE_BACKOFF
-        + ["backoff"] * P.SNS_BACKOFF
-        + ["post-backoff"] * P.SNS_POST_BACKOFF
-    )
-    return _schedule(delays, phases)
-
-
-def eventbridge_cap_s(
-    attempts: int = P.EVENTBRIDGE_MAX_ATTEMPTS, span_s: float = P.EVENTBRIDGE_MAX_AGE_S, base_s: float = 1.0
-) -> float:
-    """The backoff cap that makes ``attempts`` capped-exponential attempts span ``span_s``.
-
-    AWS documents the count (185) and the span (24 h) but not the intervals; this solves for the
-    one free number of a capped exponential schedule so that both documented numbers hold.
-    """
-    retries = attempts - 1
-    lo, hi = base_s, span_s
-    for _ in range(100):
-        cap = (lo + hi) / 2
-        total = np.minimum(cap, base_s * 2.0 ** np.arange(retries)).sum()
-        lo, hi = (cap, hi) if total < span_s else (lo, cap)
-    return (lo + hi) / 2
+    return _from_policy(retry.SNS_MANAGED)
 
 
 def eventbridge_schedule(jitter: bool = False, seed: Seed = 0) -> pd.DataFrame:
     """EventBridge target retries: up to 185 attempts within 24 hours, exponential with jitter.
 
     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html. The
-    intervals are a reconstruction (see :func:`eventbridge_cap_s`); with ``jitter`` each delay
-    is equal-jittered, and attempts that would fall after 24 h are not made.
+    intervals are the lab's reconstruction (``lambda_lab.delivery.retry.EVENTBRIDGE_TARGET``);
+    with ``jitter`` each delay is jittered as that policy does, and attempts that would fall
+    after 24 h are not made.
     """
-    cap = eventbridge_cap_s()
-    retries = P.EVENTBRIDGE_MAX_ATTEMPTS - 1
-    if jitter:
-        # Equal jitter keeps the mean near the un-jittered schedule; scale 4/3 so the expected
-        # delay (3/4 of the ceiling) equals the reconstructed delay.
-        ceil = np.minimum(cap, 2.0 ** np.arange(retries)) * 4 / 3
-        d = backoff_delays("equal_jitter", retries, 1.0, 1.0, seed=seed)  # U(0.5, 1)
-        delays = ceil * d
-    else:
-        delays = np.minimum(cap, 2.0 ** np.arange(retries))
-    delays = np.concatenate([[0.0], delays])
-    keep = np.cumsum(delays) <= P.EVENTBRIDGE_MAX_AGE_S + 1e-6
-    delays = delays[keep]
+    policy = retry.EVENTBRIDGE_TARGET
+    if not jitter:
+        return _from_policy(policy)
+    base = np.array([policy.base_delay_s(k) for k in range(1, policy.max_attempts)])
+    delays = np.concatenate([[0.0], policy.jittered(base, make_rng(seed).uniform(0.0, 1.0, base.shape))])
+    delays = delays[np.cumsum(delays) <= policy.max_age_s + 1e-6]
     return _schedule(delays, ["first"] + ["retry"] * (len(delays) - 1))
 
 
