@@ -1,7 +1,7 @@
 """lambda_lab: a local Lambda service on a virtual clock, backed by moto, for the workbook."""
 
 from .durations import LogNormal, Uniform
-from .errors import ConfigurationError, LabSafetyError, TooManyRequestsException
+from .errors import ConfigurationError, LabError, LabSafetyError, TooManyRequestsException
 from .lab import Lab, RunSummary
 from .runtime import Function, InvokeResult
 from .show import show, show_event
@@ -11,6 +11,7 @@ __all__ = [
     "Function",
     "InvokeResult",
     "Lab",
+    "LabError",
     "LabSafetyError",
     "LogNormal",
     "RunSummary",

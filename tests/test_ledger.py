@@ -78,7 +78,7 @@ def test_sqs_deletes_without_report_batch_item_failures_are_recorded_as_drops(la
     lab.run_until_idle()
     rows = lab.outcomes("f").set_index("item")
     assert rows.loc[ids, "ending"].tolist() == ["dropped", "processed", "processed"]
-    assert rows.loc[ids[0], "where"] == "deleted: batchItemFailures ignored (ReportBatchItemFailures is off)"
+    assert rows.loc[ids[0], "where"] == "deleted unprocessed: ReportBatchItemFailures is off"
 
 
 def test_sqs_with_report_batch_item_failures_only_the_listed_message_comes_back(lab):
@@ -222,3 +222,13 @@ def test_synchronous_requests_end_when_the_caller_has_its_answer(lab):
     assert rows.loc["off", "where"] == "429 TooManyRequestsException returned to the caller"
     assert (rows["layer"] == "caller").all() and (rows["source"] == "invoke").all()
     assert rows.loc["ok", "ended"] - rows.loc["ok", "accepted"] == pytest.approx(0.43)  # cold start + 250 ms
+
+
+def test_a_fifo_send_swallowed_by_deduplication_is_not_an_item(lab):
+    sqs = lab.client("sqs")
+    url = sqs.create_queue(QueueName="q.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "30"})["QueueUrl"]
+    lab.sqs_trigger(url, lab.function("f", lambda e, c: None))
+    for _ in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="same")
+    lab.run_until_idle()
+    assert lab.outcomes("f")["ending"].tolist() == ["processed"]

@@ -297,8 +297,11 @@ class SqsEventSourceMapping:
             return
         entries = [parsed] if "MessageId" in parsed else parsed.get("Successful", [])
         ids = [e["MessageId"] for e in entries]
-        for message_id in ids:
-            self._accept(message_id, self.lab.clock.now_ms())
+        if not self.fifo:
+            # A FIFO send inside the 5-minute deduplication window is answered with a fresh id but
+            # never delivered, so FIFO messages are accepted on their first receive instead.
+            for message_id in ids:
+                self._accept(message_id, self.lab.clock.now_ms())
         depth = self.lab.runtime.current_depth()
         if depth:
             self._depth.update({i: depth for i in ids})
@@ -517,7 +520,7 @@ class SqsEventSourceMapping:
         for i in outcome.succeeded:
             self._depth.pop(i, None)
             if i in silently_lost:
-                self._end(i, L.DROPPED, "deleted: batchItemFailures ignored (ReportBatchItemFailures is off)")
+                self._end(i, L.DROPPED, "deleted unprocessed: ReportBatchItemFailures is off")
             else:
                 self._end(i, L.PROCESSED, queue_name(self.queue_url))
         if self.fifo and len(outcome.failed) > 1:
