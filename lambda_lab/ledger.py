@@ -97,10 +97,6 @@ class Ledger:
         entry.ended = round(self._elapsed() if ended_s is None else ended_s, 6)
         return entry
 
-    def open(self) -> list[Entry]:
-        """Rows still in flight."""
-        return [e for e in self._entries if not e.done]
-
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries)
 

@@ -15,7 +15,7 @@ import os
 from collections import Counter, defaultdict
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from lambda_lab import Lab
@@ -49,6 +49,10 @@ def check_rows(rows, sent_items):
     assert sorted(firsts["item"]) == sorted(sent_items)
     assert not firsts.duplicated(["item"]).any()
     assert sum(Counter(rows["ending"]).values()) == len(rows)
+    assert (rows["ended"] >= rows["accepted"]).all()
+    assert (rows.loc[rows["ending"] == "processed", "attempts"] >= 1).all()
+    for ending in sorted(set(rows["ending"])):
+        event(f"a pattern with a {ending} item")  # --hypothesis-show-statistics shows the coverage
 
 
 def queue_ids(lab, name):

@@ -71,9 +71,6 @@ class Faults:
         waiting = self._next.get(function)
         return waiting.popleft() if waiting else None
 
-    def clear(self) -> None:
-        self._next.clear()
-
 
 def hand_off(lab: "Lab", function: str, event: Any, *, source: str, entry: "Entry",
              depth: int, items: tuple[str, ...] = ()) -> Handoff:

@@ -96,7 +96,3 @@ def relay_queue_name(kind: str, ident: str) -> str:
     """``lambda-lab-<kind>-<ident>``, cut to SQS's 80-character name limit."""
     return (f"lambda-lab-{kind}-" + re.sub(r"[^A-Za-z0-9_-]", "-", ident))[:80]
 
-
-def is_relay_queue(name_or_url: str) -> bool:
-    """True for the lab's hidden relay queues (chapters hide them from listings)."""
-    return name_or_url.rstrip("/").rsplit("/", 1)[-1].startswith("lambda-lab-")

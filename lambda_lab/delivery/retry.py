@@ -11,7 +11,7 @@ This module imports only the standard library and ``limits``, so the simulation 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Iterator
 
 from .. import limits as L
@@ -126,9 +126,6 @@ class RetryPolicy:
             attempt += 1
             yield attempt, delay, at, self.phase_of(attempt - 1)
 
-    def limited(self, *, max_attempts: int | None = None, max_age_s: float | None = None) -> "RetryPolicy":
-        """The same delays with other limits (a function's or a mapping's own settings)."""
-        return replace(self, max_attempts=max_attempts, max_age_s=max_age_s)
 
 
 def lambda_async_errors(maximum_retry_attempts: int = L.ASYNC_DEFAULT_RETRY_ATTEMPTS,
