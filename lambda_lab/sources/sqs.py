@@ -12,6 +12,10 @@ What it does, as AWS does it (https://docs.aws.amazon.com/lambda/latest/dg/with-
   messages come back; a throttled batch is retried until its visibility timeout;
 * the dead-letter queue is the queue's own ``RedrivePolicy`` (moto moves a message
   on the receive after ``maxReceiveCount`` receives); ``redrive`` moves messages back.
+* every message is a row of ``lab.outcomes()``: ``processed`` when deleted after success,
+  ``dropped`` when a filter or the silent-loss case deletes it, ``dead_letter`` when moto
+  moves it. No API names the messages a receive moved, so around a receive that can move
+  some, the mapping reads the dead-letter queue's depth and ends that many, in queue order.
 
 moto has no long polling under a frozen clock, so the poller looks at the queue
 when something can have changed: a send through the lab's SQS client, the end of
