@@ -232,3 +232,14 @@ def test_a_fifo_send_swallowed_by_deduplication_is_not_an_item(lab):
         sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="same")
     lab.run_until_idle()
     assert lab.outcomes("f")["ending"].tolist() == ["processed"]
+
+
+def test_a_disabled_mapping_accepts_nothing_and_its_successor_takes_over(lab):
+    url = make_queue(lab, "orders")
+    old = lab.sqs_trigger(url, lab.function("old", lambda e, c: None))
+    old.disable()
+    lab.sqs_trigger(url, lab.function("new", lambda e, c: None))
+    send_all(lab, url, ["a", "b"])
+    lab.run_until_idle()
+    assert lab.outcomes("old").empty
+    assert lab.outcomes("new")["ending"].tolist() == ["processed", "processed"]

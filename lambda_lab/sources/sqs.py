@@ -301,9 +301,9 @@ class SqsEventSourceMapping:
             return
         entries = [parsed] if "MessageId" in parsed else parsed.get("Successful", [])
         ids = [e["MessageId"] for e in entries]
-        if not self.fifo:
-            # A FIFO send inside the 5-minute deduplication window is answered with a fresh id but
-            # never delivered, so FIFO messages are accepted on their first receive instead.
+        if self.enabled and not self.fifo:
+            # A disabled mapping is no consumer. A FIFO send inside the 5-minute deduplication
+            # window gets a fresh id but is never delivered: FIFO messages are accepted on receive.
             for message_id in ids:
                 self._accept(message_id, self.lab.clock.now_ms())
         depth = self.lab.runtime.current_depth()
