@@ -43,7 +43,7 @@ class Relay:
         sqs = lab.client("sqs")
         self.url = sqs.create_queue(QueueName=self.name)["QueueUrl"]
         self.arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self._hooks: list[tuple[str, str]] = []
+        self._hooks: list[tuple[str, str, str]] = []  # (service, event, unique id)
 
     def drain(self) -> list[Any]:
         """Every message body in the queue, in order, JSON-decoded; the queue is left empty."""
@@ -82,12 +82,11 @@ class Relay:
 
         event = f"after-call.{service}.{operation}"
         self.lab.client(service).meta.events.register(event, after, unique_id=hook_id)
-        self._hooks.append((service, event + "|" + hook_id))
+        self._hooks.append((service, event, hook_id))
 
     def stop(self) -> None:
         """Remove the listing hooks (the queue stays, as the service's wiring does)."""
-        for service, key in self._hooks:
-            event, hook_id = key.split("|")
+        for service, event, hook_id in self._hooks:
             self.lab.client(service).meta.events.unregister(event, unique_id=hook_id)
         self._hooks.clear()
 

@@ -194,10 +194,10 @@ class AsyncQueue:
         request_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         depth = self.lab.runtime.current_depth() + 1 if depth is None else depth
         copies = 1 + (self.rng.random() < self.config_for(fn).duplicate_rate)
+        row_source, row_item = (entry.source, entry.item) if entry is not None else (source, item or request_id)
         for n in range(copies):
             row = entry if entry is not None and n == 0 else self.lab.ledger.accept(
-                entry.source if entry is not None else source,
-                entry.item if entry is not None else (item or request_id), fn.name, copy=n + 1)
+                row_source, row_item, fn.name, copy=n + 1)
             row.request_id = request_id
             queued = QueuedEvent(fn, event, request_id, self.lab.clock.now(), source, tuple(items), depth, row)
             self._live.add(id(queued))

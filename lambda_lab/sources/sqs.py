@@ -219,6 +219,7 @@ class SqsEventSourceMapping:
         self._tasks: list[Any] = []
         self._seen: dict[str, _Seen] = {}  # accepted and not yet ended, by message id
         self._redrive: dict[str, Any] | None = None
+        self._dlq_name: str | None = None
         self._hook_id = f"lambda-lab-sqs-{id(self)}"
         self.sqs.meta.events.register("after-call.sqs.SendMessage", self._on_send, unique_id=self._hook_id + "-1")
         self.sqs.meta.events.register("after-call.sqs.SendMessageBatch", self._on_send,
@@ -421,6 +422,7 @@ class SqsEventSourceMapping:
             self._vt_s = float(attrs["Attributes"]["VisibilityTimeout"])
             policy = attrs["Attributes"].get("RedrivePolicy")
             self._redrive = json.loads(policy) if policy else None
+            self._dlq_name = self._redrive["deadLetterTargetArn"].rsplit(":", 1)[-1] if policy else None
         return self._vt_s
 
     # --- the ledger ------------------------------------------------------------------
@@ -452,17 +454,15 @@ class SqsEventSourceMapping:
         return [mid for *_, mid in sorted(due)]
 
     def _dead_letter_depth(self) -> int:
-        name = self._redrive["deadLetterTargetArn"].rsplit(":", 1)[-1]
-        return sum(queue_counts(self.lab, self.sqs.get_queue_url(QueueName=name)["QueueUrl"]).values())
+        return sum(queue_counts(self.lab, self.sqs.get_queue_url(QueueName=self._dlq_name)["QueueUrl"]).values())
 
     def _record_dead_letters(self, due: list[str], before: int) -> None:
         """End the messages moto moved in the last receive: as many as the DLQ grew, in queue order."""
         moved = self._dead_letter_depth() - before
-        name = self._redrive["deadLetterTargetArn"].rsplit(":", 1)[-1]
         for message_id in due[:max(moved, 0)]:
             seen = self._seen[message_id]
             self._end(message_id, L.DEAD_LETTER,
-                      f"{name} (receive count {seen.receive_count} reached maxReceiveCount "
+                      f"{self._dlq_name} (receive count {seen.receive_count} reached maxReceiveCount "
                       f"{self._redrive['maxReceiveCount']})")
 
     def _filtered(self, messages: list[dict]) -> list[tuple[dict, dict]]:
