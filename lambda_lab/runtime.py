@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from .clock import iso_utc
 from .context import LambdaContext
 from .durations import Duration, draw_ms
+from . import ledger as L
 from . import limits
 from .errors import ConfigurationError, TooManyRequestsException
 from .limits import check_range
@@ -305,10 +306,10 @@ class Function:
         entry = ledger.accept("invoke", inv.request_id, self.name)
         ledger.attempt(entry)
         if inv.outcome == "success":
-            ledger.end(entry, "processed", self.name, "caller", ended_s=inv.end)
+            ledger.end(entry, L.PROCESSED, self.name, L.CALLER, ended_s=inv.end)
         else:
             status = "429 TooManyRequestsException" if inv.outcome == "throttled" else f"Unhandled {inv.error_type}"
-            ledger.end(entry, "failed", f"{status} returned to the caller", "caller", ended_s=inv.end)
+            ledger.end(entry, L.FAILED, f"{status} returned to the caller", L.CALLER, ended_s=inv.end)
         return inv
 
     def _depth(self) -> int:
@@ -518,17 +519,14 @@ class Runtime:
     def _call(self, fn: Function, event: Any, context: LambdaContext, request_id: str, depth: int):
         """Run the handler, capturing this thread's print and logging; return (result, error, output)."""
         out = io.StringIO()
-        token = _CHAIN_DEPTH.set(depth)
         error = None
         try:
-            with _CAPTURE.into(_Sink(out, request_id, self.lab.clock.iso)):
+            with self.at_depth(depth), _CAPTURE.into(_Sink(out, request_id, self.lab.clock.iso)):
                 result = fn.handler(event, context)
         except Exception as exc:  # the handler's failure is data for the lesson, not a lab crash
             error = (type(exc).__name__, str(exc))
             out.write(f"[ERROR] {error[0]}: {error[1]}\n")
             result = {"errorMessage": error[1], "errorType": error[0], "requestId": request_id}
-        finally:
-            _CHAIN_DEPTH.reset(token)
         return result, error, out.getvalue()
 
     def _log_text(self, fn: Function, inv: Invocation, output: str, exec_start: float) -> str:
