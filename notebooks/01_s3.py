@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt
 from lambda_lab import Lab, notebook, plots, show, show_event
 from lambda_lab.check import s3 as check
 from lambda_lab.events.s3 import is_test_event, sequencer_key
-from lambda_lab.plots_async import retry_schedule, retry_timeline
+from lambda_lab.plots.async_retries import retry_schedule, retry_timeline
 
 notebook.setup()
 lab = Lab(seed=0)

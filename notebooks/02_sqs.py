@@ -33,7 +33,8 @@ import json
 import matplotlib.pyplot as plt
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from lambda_lab import Lab, notebook, plots, plots_sqs, show, show_event
+from lambda_lab import Lab, notebook, plots, show, show_event
+from lambda_lab.plots import sqs as plots_sqs
 from lambda_lab.check import sqs as check
 from lambda_lab.sources.sqs import queue_counts, receive_all, redrive, send_all
 

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
 from lambda_lab import Lab  # noqa: E402
-from lambda_lab.plots_async import retry_schedule, retry_timeline  # noqa: E402
+from lambda_lab.plots.async_retries import retry_schedule, retry_timeline  # noqa: E402
 
 
 def failing(event, context):

@@ -7,7 +7,7 @@ import pandas as pd
 
 from lambda_lab.check import sqs as check
 from lambda_lab.log import COLUMNS
-from lambda_lab.plots_sqs import receives, receives_per_message
+from lambda_lab.plots.sqs import receives, receives_per_message
 
 matplotlib.use("Agg")
 

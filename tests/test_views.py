@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from lambda_lab import plots
-from lambda_lab.show import as_text, event_view, show, show_event
+from lambda_lab.views import as_text, event_view, show, show_event
 
 
 def test_show_drops_response_metadata_and_sorts_keys(capsys):
@@ -63,7 +64,7 @@ def test_figures_draw_one_bar_per_run_and_a_mark_per_throttle():
     assert len(ax.patches) == 3  # one init bar plus two run bars
     assert len(ax.lines) == 1  # the throttle mark
     assert [t.get_text() for t in ax.get_yticklabels()] == ["f · env 1", "f · no environment"]
-    plots.plt.close(fig)
+    plt.close(fig)
     fig = plots.concurrency(frame, limit=1)
     assert fig.axes[0].get_ylabel() == "environments busy"
-    plots.plt.close(fig)
+    plt.close(fig)

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..plots.palette import COLORS
+
 STRATEGY_LABELS = {
     "none": "no backoff",
     "constant": "constant",
@@ -29,7 +31,7 @@ def storm_timeline(timelines: dict[str, pd.DataFrame], column: str = "concurrenc
     for name, tl in timelines.items():
         ax.step(tl["time_s"], tl[column], where="post", label=name, lw=1.2)
     if limit is not None:
-        ax.axhline(limit, ls="--", color="0.3", lw=1)
+        ax.axhline(limit, ls="--", color=COLORS["rule"], lw=1)
         ax.annotate(f"{limit:,.0f}", (0, limit), xytext=(2, 3), textcoords="offset points", fontsize=8)
     ax.set_xlabel("time since the storm began (s)")
     ax.set_ylabel(ylabel)
@@ -43,12 +45,12 @@ def storm_timeline(timelines: dict[str, pd.DataFrame], column: str = "concurrenc
 def storm_panels(tl: pd.DataFrame, title: str | None = None) -> Figure:
     """Concurrency, throttles per bin and backlog of one storm, stacked on a shared time axis."""
     fig, axes = plt.subplots(3, 1, sharex=True, figsize=(6, 4.5))
-    axes[0].step(tl["time_s"], tl["concurrency_max"], where="post", color="C0")
+    axes[0].step(tl["time_s"], tl["concurrency_max"], where="post", color=COLORS["line"])
     axes[0].set_ylabel("concurrency")
     axes[1].bar(tl["time_s"], tl["throttles"], width=np.diff(tl["time_s"]).min() if len(tl) > 1 else 1,
-                align="edge", color="C3")
+                align="edge", color=COLORS["throttled"])
     axes[1].set_ylabel("throttles")
-    axes[2].step(tl["time_s"], tl["backlog"], where="post", color="C2")
+    axes[2].step(tl["time_s"], tl["backlog"], where="post", color=COLORS["timeout"])
     axes[2].set_ylabel("backlog")
     axes[2].set_xlabel("time since the storm began (s)")
     if title:
@@ -60,8 +62,8 @@ def storm_panels(tl: pd.DataFrame, title: str | None = None) -> Figure:
 def duplicate_curve(df: pd.DataFrame) -> Figure:
     """Simulated duplicate fraction (dots) and P(D > V) (line) against V / median(D)."""
     fig, ax = plt.subplots()
-    ax.plot(df["v_over_d"], df["theory"], color="0.3", lw=1.2, label="theory: P(D > V)")
-    ax.plot(df["v_over_d"], df["duplicate_fraction"], "o", color="C3", ms=4, label="simulated")
+    ax.plot(df["v_over_d"], df["theory"], color=COLORS["rule"], lw=1.2, label="theory: P(D > V)")
+    ax.plot(df["v_over_d"], df["duplicate_fraction"], "o", color=COLORS["throttled"], ms=4, label="simulated")
     ax.set_xlabel("visibility timeout / median processing time  (V / D)")
     ax.set_ylabel("messages processed twice or more")
     ax.set_ylim(0, 1)

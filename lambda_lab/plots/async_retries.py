@@ -9,11 +9,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .plots import OUTCOME_COLORS
+from .palette import COLORS, OUTCOME_COLORS, outcome_color
 
 #: How an event ended (``lab.outcomes()["ending"]``), and the mark drawn for it.
-ENDING_MARKS = {"processed": ("o", "#4C9F70"), "destination": ("s", "#D1495B"),
-                "dead_letter": ("s", "#D1495B"), "dropped": ("s", "#555555")}
+ENDING_MARKS = {"processed": ("o", COLORS["success"]), "destination": ("s", COLORS["error"]),
+                "dead_letter": ("s", COLORS["error"]), "dropped": ("s", COLORS["dropped"])}
 
 
 def retry_schedule(frame: pd.DataFrame) -> pd.DataFrame:
@@ -41,16 +41,16 @@ def retry_timeline(frame: pd.DataFrame, outcomes: pd.DataFrame | None = None,
     fig, ax = plt.subplots()
     for lane, request_id in enumerate(order):
         tries = schedule[schedule["request_id"] == request_id]
-        ax.plot((tries["start"] - t0) / 60, [lane] * len(tries), color="#BBBBBB", zorder=1)
+        ax.plot((tries["start"] - t0) / 60, [lane] * len(tries), color=COLORS["muted"], zorder=1)
         for row in tries.itertuples():
-            ax.scatter((row.start - t0) / 60, lane, color=OUTCOME_COLORS.get(row.outcome, "#999999"), zorder=2, s=40)
+            ax.scatter((row.start - t0) / 60, lane, color=outcome_color(row.outcome), zorder=2, s=40)
             if pd.notna(row.gap_s) and row.gap_s >= 1:
                 ax.annotate(f"+{row.gap_s:.0f} s", ((row.start - t0) / 60, lane), textcoords="offset points",
                             xytext=(0, 7), ha="center", fontsize=8)
     if outcomes is not None:
         ended = outcomes[outcomes["request_id"].isin(order) & (outcomes["ending"] != "pending")]
         for row in ended.drop_duplicates("request_id").itertuples():
-            marker, color = ENDING_MARKS.get(row.ending, ("s", "#555555"))
+            marker, color = ENDING_MARKS.get(row.ending, ("s", COLORS["dropped"]))
             lane = order.index(row.request_id)
             ax.scatter((row.ended - t0) / 60, lane, marker=marker, facecolor="none", edgecolor=color, s=120, zorder=3)
             label = row.ending if row.ending == "processed" else f"{row.ending} → {row.where.split(';')[0]}"

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .plots import OUTCOME_COLORS
+from .palette import COLORS, outcome_color
 
 #: Outcomes in which the function actually received the batch.
 DELIVERED = ("success", "error", "timeout")
@@ -45,13 +45,13 @@ def receives(frame: pd.DataFrame, labels: Mapping[str, str] | None = None,
     """Bars of deliveries per message, coloured by the last outcome; optional maxReceiveCount line."""
     data = receives_per_message(frame, labels)
     fig, ax = plt.subplots(figsize=(7, max(2.0, 0.28 * len(data) + 1)))
-    colors = [OUTCOME_COLORS.get(o, "#999999") for o in data["last_outcome"]]
+    colors = [outcome_color(o) for o in data["last_outcome"]]
     ax.barh(range(len(data)), data["deliveries"], color=colors)
     ax.set_yticks(range(len(data)))
     ax.set_yticklabels(data["message"], fontsize=8)
     ax.invert_yaxis()
     if max_receive_count is not None:
-        ax.axvline(max_receive_count, color="#333333", linestyle="--", label=f"maxReceiveCount {max_receive_count}")
+        ax.axvline(max_receive_count, color=COLORS["rule"], linestyle="--", label=f"maxReceiveCount {max_receive_count}")
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("times delivered to the function")
     ax.xaxis.get_major_locator().set_params(integer=True)

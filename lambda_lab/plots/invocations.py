@@ -9,14 +9,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-#: One colour per outcome, the same in every chapter.
-OUTCOME_COLORS = {
-    "success": "#4C9F70",
-    "error": "#D1495B",
-    "timeout": "#EDAE49",
-    "throttled": "#8D6A9F",
-    "dropped": "#555555",
-}
+from .palette import COLORS, OUTCOME_COLORS, outcome_color
+
 
 
 def concurrency_series(frame: pd.DataFrame) -> pd.DataFrame:
@@ -50,7 +44,7 @@ def timeline(frame: pd.DataFrame, title: str = "Invocations") -> Figure:
     fig, ax = plt.subplots()
     lanes, lane_names = _lanes(frame)
     for lane, (_, row) in zip(lanes, frame.iterrows()):
-        color = OUTCOME_COLORS.get(row["outcome"], "#999999")
+        color = outcome_color(row["outcome"])
         if row["outcome"] in ("throttled", "dropped"):
             ax.plot(row["start"], lane, marker="x", color=color, linestyle="none")
             continue
@@ -88,7 +82,7 @@ def concurrency(frame: pd.DataFrame, limit: int | None = None, title: str = "Con
     """Concurrent executions over virtual time as a step line, with an optional limit line."""
     series = concurrency_series(frame)
     fig, ax = plt.subplots()
-    ax.step(series["time"], series["concurrency"], where="post", color="#30638E")
+    ax.step(series["time"], series["concurrency"], where="post", color=COLORS["line"])
     if limit is not None:
         ax.axhline(limit, color=OUTCOME_COLORS["throttled"], linestyle="--", label=f"limit {limit}")
         ax.legend(loc="upper right")

@@ -1,0 +1,10 @@
+"""Figures: DataFrame in, matplotlib Figure out, one idea each, laid out like ``events/``.
+
+``invocations`` (any function: timeline, concurrency), ``async_retries`` (the asynchronous retry
+schedule), ``sqs`` (deliveries per message), ``metrics`` (CloudWatch-style panels). Colours come
+from ``palette``. The data behind each figure comes from a separate function so tests can check it.
+"""
+
+from .invocations import concurrency, concurrency_series, timeline
+
+__all__ = ["concurrency", "concurrency_series", "timeline"]
