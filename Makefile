@@ -29,13 +29,13 @@ lab: venv
 test: venv check-notebooks unit notebooks
 
 unit: venv
-	$(BIN)/python -m pytest tests -q -n 2
+	$(BIN)/python -m pytest tests -q -n 2 -m "not notebook"
 
 check-notebooks: venv
 	$(BIN)/python tools/notebooks.py check $(NOTEBOOKS)
 
 notebooks: venv
-	$(BIN)/python -m pytest $(NBVAL_FLAGS) -n 2 --dist loadfile $(NOTEBOOKS)
+	$(BIN)/python -m pytest $(NBVAL_FLAGS) -n 2 --dist loadfile $(NOTEBOOKS) tests/test_notebooks_rerun.py
 
 # Re-execute notebooks (all, or NB=notebooks/01_s3.ipynb), normalize them and rewrite their .py pair.
 refresh: venv

@@ -16,7 +16,7 @@ import sys
 import time
 
 from lambda_lab import Lab
-from lambda_lab.sources.sqs import queue_counts, send_all
+from lambda_lab.helpers.sqs import queue_counts, send_all
 
 
 def fill(lab: Lab, url: str, n: int) -> None:

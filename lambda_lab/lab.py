@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import threading
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import boto3
 import botocore.config
+import botocore.loaders
 import botocore.session
 
 from .clock import DEFAULT_START, Clock, Scheduler
 from .endpoints import REAL_AWS, check_endpoint
 from .delivery import Faults, SendLog
 from .ledger import Ledger
+from .limits import CLOUDWATCH_PERIOD_S
 from .log import InvocationLog
+from .metrics import QueueSampler, compute as compute_metrics
 from .runtime import DEFAULT_ACCOUNT_CONCURRENCY, Function, Handler, Runtime
 
 #: moto's account id; every ARN in the lab uses it.
@@ -28,6 +32,12 @@ FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "te
 _active: "Lab | None" = None
 
 
+@functools.lru_cache(maxsize=1)
+def _shared_loader() -> botocore.loaders.Loader:
+    """One botocore data loader for every lab in the process, so each service model is read once."""
+    return botocore.loaders.create_loader()
+
+
 class Source(Protocol):
     """Anything that feeds a function (a poller, the async queue, a router)."""
 
@@ -36,6 +46,9 @@ class Source(Protocol):
 
     def stop(self) -> None:
         """Stop feeding the function."""
+
+
+SourceT = TypeVar("SourceT", bound=Source)
 
 
 @dataclass(frozen=True)
@@ -83,13 +96,14 @@ class Lab:
         # scheduling is virtual there.
         self.clock = Clock(DEFAULT_START, patch_process=not self.real_aws)
         self.scheduler = Scheduler(self.clock)
-        self.rng = random.Random(seed)
         self.log = InvocationLog()
         self.ledger = Ledger(self.clock.elapsed)
         self.sends = SendLog()
+        # Looks at every queue once a virtual minute for lab.metrics(); it reads moto, never changes it.
+        self.queue_sampler = QueueSampler(self)
         self.faults = Faults()
         self.runtime = Runtime(self, account_concurrency=account_concurrency, rng=random.Random(seed + 1))
-        self.sources: list[Any] = []
+        self.sources: list[Source] = []
         self._clients: dict[str, Any] = {}
         self._async_queue = None
         self._mock = None
@@ -97,6 +111,7 @@ class Lab:
             self._start_moto()  # before the session: moto hooks sessions created after it starts
         self._session = self._make_session()
         self._seed_moto()
+        self.queue_sampler.start()
         _active = self
 
     # --- AWS side ------------------------------------------------------------------
@@ -112,6 +127,8 @@ class Lab:
             "ignore_configured_endpoint_urls": (None, None, True, None),
         }
         core = botocore.session.Session(session_vars=isolated)
+        # Parsing service models is most of a client's cost; the loader only caches read-only data.
+        core.register_component("data_loader", _shared_loader())
         return boto3.session.Session(botocore_session=core, region_name=self.region, **FAKE_CREDENTIALS)
 
     def _start_moto(self) -> None:
@@ -193,8 +210,21 @@ class Lab:
         """
         return self.ledger.to_frame(function=function, source=source)
 
+    def metrics(self, period_s: int = CLOUDWATCH_PERIOD_S, dimension: str | None = None) -> Any:
+        """CloudWatch metrics of the run so far, one row per datapoint (a pandas DataFrame).
+
+        Columns: ``namespace`` (``AWS/Lambda``, ``AWS/SQS``), ``metric`` (AWS's name, such as
+        ``Invocations`` or ``ApproximateAgeOfOldestMessage``), ``dimension`` (the function or
+        queue name), ``period`` (its start, seconds since the lab started), ``statistic``
+        (``Sum``, ``Average``, ``Maximum``, ``p99``) and ``value``. ``period_s`` is a multiple
+        of 60; a period with no data has no row, as in CloudWatch. ``dimension`` keeps one
+        function's or queue's rows. Definitions and simplifications: ``lambda_lab.metrics``.
+        """
+        with self.lock:
+            return compute_metrics(self, period_s, dimension=dimension)
+
     # --- event sources -------------------------------------------------------------
-    def add_source(self, source: Any) -> Any:
+    def add_source(self, source: SourceT) -> SourceT:
         """Track a source so ``run_until_idle`` waits for it and ``close`` stops it."""
         self.sources.append(source)
         return source
@@ -248,6 +278,7 @@ class Lab:
             for source in self.sources:
                 source.stop()
             self.sources.clear()
+            self.queue_sampler.stop()
             if self._mock is not None:
                 self._mock.stop()
                 self._mock = None

@@ -41,6 +41,9 @@ SNS_RETRIES_URL = "https://docs.aws.amazon.com/sns/latest/dg/sns-message-deliver
 EVENTBRIDGE_RETRY_URL = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html"
 EVENTBRIDGE_QUOTAS_URL = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html"
 PAYLOAD_BLOG_URL = "https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb"
+LAMBDA_METRICS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html"
+SQS_METRICS_URL = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html"
+METRIC_STAT_URL = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricStat.html"
 
 _MB_BYTES = 1024 * 1024  # Lambda's and SQS's "MB" in byte limits is 1,048,576 bytes
 _KB_BYTES = 1024
@@ -221,6 +224,12 @@ APIGW_REST_TIMEOUT_MIN_MS = 50
 APIGW_REST_TIMEOUT_MAX_MS = 29_000
 APIGW_HTTP_TIMEOUT_MAX_MS = 30_000
 APIGW_PAYLOAD_MAX_BYTES = 10 * _MB_BYTES
+
+# --- CloudWatch metrics ---------------------------------------------------------------------
+# METRIC_STAT_URL: Period "For metrics with regular resolution, a period can be as short as one
+# minute (60 seconds) and must be a multiple of 60." AWS/Lambda and AWS/SQS metrics are regular
+# (standard) resolution, so 60 s is both the shortest period and the lab's SQS sampling interval.
+CLOUDWATCH_PERIOD_S = 60
 
 # --- Backoff and jitter (AWS Architecture Blog, 2015) ---------------------------------------
 # https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/

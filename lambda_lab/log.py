@@ -82,6 +82,3 @@ class InvocationLog:
         ]
         frame = pd.DataFrame(rows, columns=COLUMNS)
         return frame.astype({"cold_start": bool, "attempt": int, "env_id": "Int64", "batch_size": "Int64"})
-
-    def clear(self) -> None:
-        self.records.clear()

@@ -1,5 +1,8 @@
 """EventBridge content matching, shared by Lambda filter criteria and EventBridge rules.
 
+Generic: what a pattern sees of one source's record (an SQS body parsed or as text, say) is
+decided by that source's mapping in ``sources/<source>.py``.
+
 An event pattern is a JSON object that mirrors the shape of the events it selects:
 
 * every key of the pattern must be satisfied (AND across fields);
@@ -36,7 +39,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["InvalidPatternError", "OPERATORS", "matches", "matches_sqs_record", "validate"]
+__all__ = ["InvalidPatternError", "OPERATORS", "match_checked", "matches", "validate"]
 
 _PREFIX = "Event pattern is not valid: "
 _NUMERIC_OPS = ("<", "<=", "=", ">", ">=")
@@ -253,6 +256,15 @@ def matches(pattern: dict | str, event: dict | str) -> bool:
     return _match_object(checked, event)
 
 
+def match_checked(pattern: dict, event: dict) -> bool:
+    """:func:`matches` without the checks: ``pattern`` as :func:`validate` returned it, ``event`` a dict.
+
+    For a caller that validated its patterns once and tests many events (a source's filter, which
+    first decides what the pattern sees: an SQS record's body parsed or as text, for example).
+    """
+    return _match_object(pattern, event)
+
+
 def _match_object(pattern: dict, node: dict) -> bool:
     """Every key of ``pattern`` holds for the event object ``node``."""
     for key, sub in pattern.items():
@@ -388,49 +400,3 @@ _TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "numeric": _numeric,
     "cidr": _cidr,
 }
-
-
-# --------------------------------------------------------- Lambda + SQS records
-
-
-def matches_sqs_record(pattern: dict | str, record: dict) -> bool:
-    """Apply a Lambda filter-criteria pattern to one SQS record, as the ESM does.
-
-    The pattern sees the record shape (``body``, ``attributes``,
-    ``messageAttributes``, ...). The ``body`` is a string, so Lambda compares the
-    *format* of the body with the format of the pattern's ``body`` entry
-    (invocation-eventfiltering page, "Filter criteria and message format"):
-
-    ============  ========================  =====================================
-    body          ``body`` in the pattern   result
-    ============  ========================  =====================================
-    JSON object   object (``{"k": [..]}``)  match against the parsed body
-    plain string  rule list (``["x"]``)     match against the raw string
-    either        absent                    only the other keys are filtered
-    JSON object   rule list                 dropped (format mismatch)
-    plain string  object                    dropped (format mismatch)
-    ============  ========================  =====================================
-
-    Here a body counts as JSON only if it parses to a JSON *object*. Lambda's
-    current SQS page says SQS mappings support filtering on ``body`` only; other
-    keys are still evaluated here so the notebook can show the record shape.
-    """
-    checked = validate(pattern)
-    if "body" not in checked:
-        return _match_object(checked, record)
-    parsed = _json_object(record.get("body"))
-    if isinstance(checked["body"], dict) != (parsed is not None):
-        return False
-    subject = record if parsed is None else {**record, "body": parsed}
-    return _match_object(checked, subject)
-
-
-def _json_object(body: Any) -> dict | None:
-    """The body parsed as a JSON object, or None for a plain (non-object) string."""
-    if not isinstance(body, str):
-        return None
-    try:
-        parsed = json.loads(body)
-    except json.JSONDecodeError:
-        return None
-    return parsed if isinstance(parsed, dict) else None

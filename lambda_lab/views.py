@@ -1,4 +1,8 @@
-"""Teaching views: boto3 responses and Lambda events printed the same way every run."""
+"""Teaching views: boto3 responses and Lambda events printed the same way every run.
+
+Which fields of a record ``show_event`` prints is each source's ``DISPLAY_FIELDS``, in
+``events/<source>.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,7 @@ import datetime as dt
 import json
 from typing import Any
 
-#: The fields a handler author reads, per event source (paths into one record).
-EVENT_FIELDS: dict[str, list[str]] = {
-    "aws:sqs": ["messageId", "body", "attributes.ApproximateReceiveCount", "attributes.MessageGroupId",
-                "messageAttributes", "eventSourceARN"],
-    "aws:s3": ["eventName", "eventTime", "s3.bucket.name", "s3.object.key", "s3.object.size",
-               "s3.object.sequencer"],
-    "aws:sns": ["Sns.MessageId", "Sns.Subject", "Sns.Message", "Sns.MessageAttributes", "EventSubscriptionArn"],
-    "aws:dynamodb": ["eventName", "dynamodb.Keys", "dynamodb.NewImage", "dynamodb.OldImage",
-                     "dynamodb.SequenceNumber"],
-}
+from .events import display_fields
 
 
 def _plain(value: Any) -> Any:
@@ -61,7 +56,7 @@ def event_view(event: Any) -> list[dict[str, Any]]:
     views = []
     for record in records:
         source = record.get("eventSource") or record.get("EventSource")
-        paths = EVENT_FIELDS.get(source)
+        paths = display_fields(source)
         if paths is None:
             views.append(_plain(record))
             continue

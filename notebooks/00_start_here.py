@@ -31,6 +31,8 @@
 # An event source mapping invokes your function *synchronously*, with a batch of records.
 
 # %%
+import matplotlib.pyplot as plt
+
 from lambda_lab import Lab, Uniform, notebook, show
 from lambda_lab import plots
 from lambda_lab.check import start_here as check
@@ -223,11 +225,11 @@ frame["outcome"].value_counts()
 
 # %%
 plots.timeline(frame, title="Chapter 00: every invocation")
-plots.plt.show()
+plt.show()
 
 # %%
 plots.concurrency(lab.log.to_frame("report"), limit=2, title="report: concurrency against its reservation")
-plots.plt.show()
+plt.show()
 
 # %% [markdown]
 # ## Exercises

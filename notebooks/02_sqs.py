@@ -36,7 +36,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from lambda_lab import Lab, notebook, plots, show, show_event
 from lambda_lab.plots import sqs as plots_sqs
 from lambda_lab.check import sqs as check
-from lambda_lab.sources.sqs import queue_counts, receive_all, redrive, send_all
+from lambda_lab.helpers.sqs import queue_counts, receive_all, redrive, send_all
 
 notebook.setup()
 lab = Lab(seed=0)
@@ -212,7 +212,7 @@ sorted(bodies.values())
 # **The fix** has two parts: handle each record on its own and report the failures (as the blog
 # handler does), *and* tell the mapping to read that report. Then move the messages back from the
 # dead-letter queue. SQS's `StartMessageMoveTask` does that on AWS; moto lacks it, so
-# `lambda_lab.sources.sqs.redrive` receives each message from the DLQ, sends it to the source
+# `lambda_lab.helpers.sqs.redrive` receives each message from the DLQ, sends it to the source
 # queue and deletes it. We looked inside the DLQ above, which hid its messages for the DLQ's own
 # visibility timeout (30 s by default), so we let that pass first.
 

@@ -15,12 +15,6 @@ from lambda_lab import ConfigurationError, Lab
 from lambda_lab.sources.async_queue import RECURSION_LIMIT
 
 
-@pytest.fixture
-def lab():
-    with Lab(seed=0) as lab:
-        yield lab
-
-
 def make_queue(lab: Lab, name: str) -> tuple[str, str]:
     url = lab.client("sqs").create_queue(QueueName=name)["QueueUrl"]
     return url, lab.arn("sqs", name)

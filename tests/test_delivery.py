@@ -10,7 +10,7 @@ import pytest
 from lambda_lab import ConfigurationError
 from lambda_lab.delivery import (EVENTBRIDGE_TARGET, SNS_MANAGED, Relay, hand_off, lambda_async_errors,
                                  lambda_async_throttles, send, stream_mapping)
-from lambda_lab.sources.sqs import receive_all
+from lambda_lab.helpers.sqs import receive_all
 
 
 # --- retry policies ----------------------------------------------------------------------

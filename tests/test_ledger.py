@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lambda_lab.ledger import COLUMNS, Ledger, LedgerError
-from lambda_lab.sources.sqs import receive_all, send_all
+from lambda_lab.helpers.sqs import receive_all, send_all
 
 
 def failing(event, context):

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from lambda_lab import Lab
-from lambda_lab.sources.sqs import queue_counts, receive_all, send_all
+from lambda_lab.helpers.sqs import queue_counts, receive_all, send_all
 
 PATTERNS = 1_000 if os.environ.get("LAMBDA_LAB_SLOW") else 100
 SETTINGS = settings(max_examples=PATTERNS, derandomize=True, deadline=None, database=None,

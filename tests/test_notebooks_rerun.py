@@ -1,7 +1,8 @@
 """Running every cell of a chapter twice in one kernel prints what the notebook stores.
 
 nbval checks one fresh run; this checks that set-up is idempotent, as it must be for a
-learner who presses Run All a second time.
+learner who presses Run All a second time. It runs in ``make notebooks`` beside nbval (marker
+``notebook``), not in the unit step.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def _comparable(cell) -> list:
     return found
 
 
+@pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_run_all_twice_gives_the_stored_outputs(path):
     stored = nbformat.read(path, as_version=4)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.events.models import EventPattern
 
-from lambda_lab.patterns import InvalidPatternError, matches, matches_sqs_record, validate
+from lambda_lab.patterns import InvalidPatternError, match_checked, matches, validate
 
 
 def check(pattern: dict, hit: dict, miss: dict) -> None:
@@ -312,62 +312,15 @@ def test_matches_validates_first_unlike_moto():
     assert EventPattern.load(json.dumps(pattern)).matches_event({"a": 1}) is True
 
 
+def test_match_checked_skips_the_checks_matches_makes():
+    pattern = validate({"detail": {"state": ["stopped"]}})
+    assert match_checked(pattern, {"detail": {"state": "stopped"}}) is True
+    assert match_checked(pattern, {"detail": {"state": "running"}}) is False
+
+
 def test_validate_returns_parsed_pattern():
     assert validate('{"a": [{"numeric": [">=", 1, "<", 2]}]}') == {
         "a": [{"numeric": [">=", 1, "<", 2]}]}
-
-
-# ------------------------------------------------------- Lambda on SQS records
-
-
-def sqs_record(body: str, **extra: object) -> dict:
-    """A minimal SQS record as Lambda's event source mapping delivers it."""
-    return {"messageId": "059f36b4", "body": body, "eventSource": "aws:sqs",
-            "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
-            **extra}
-
-
-def test_sqs_json_body_matches_parsed_json():
-    pattern = '{ "body" : { "RequestCode" : [ "BBBB" ] } }'
-    body = '{\n "RecordNumber": 1234,\n "TimeStamp": "t",\n "RequestCode": "BBBB"\n}'
-    assert matches_sqs_record(pattern, sqs_record(body)) is True
-    assert matches_sqs_record(pattern, sqs_record(body.replace("BBBB", "AAAA"))) is False
-
-
-def test_sqs_json_body_numeric():
-    pattern = {"body": {"RecordNumber": [{"numeric": [">", 9999]}]}}
-    assert matches_sqs_record(pattern, sqs_record('{"RecordNumber": 10000}')) is True
-    assert matches_sqs_record(pattern, sqs_record('{"RecordNumber": 1234}')) is False
-
-
-def test_sqs_plain_body_matches_plain_string_pattern():
-    pattern = {"body": [{"prefix": "Result: "}]}
-    assert matches_sqs_record(pattern, sqs_record("Result: ok")) is True
-    assert matches_sqs_record(pattern, sqs_record("Error: no")) is False
-
-
-def test_sqs_format_mismatch_drops_the_record():
-    assert matches_sqs_record({"body": {"a": ["1"]}}, sqs_record("a=1")) is False
-    assert matches_sqs_record({"body": [{"prefix": "{"}]}, sqs_record('{"a": "1"}')) is False
-
-
-def test_sqs_pattern_without_body_filters_other_keys():
-    pattern = {"attributes": {"ApproximateReceiveCount": ["1"]}}
-    assert matches_sqs_record(pattern, sqs_record("plain")) is True
-    assert matches_sqs_record(pattern, sqs_record('{"a": 1}')) is True
-    record = sqs_record("x", attributes={"ApproximateReceiveCount": "2"})
-    assert matches_sqs_record(pattern, record) is False
-
-
-def test_sqs_json_body_array_of_objects():
-    pattern = {"body": {"items": {"sku": ["X1"]}}}
-    body = json.dumps({"items": [{"sku": "X0"}, {"sku": "X1"}]})
-    assert matches_sqs_record(pattern, sqs_record(body)) is True
-
-
-def test_sqs_invalid_pattern_raises():
-    with pytest.raises(InvalidPatternError):
-        matches_sqs_record({"body": "x"}, sqs_record("x"))
 
 
 # ------------------------------------------ differential test against moto

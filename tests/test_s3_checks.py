@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
-import pytest
-
-from lambda_lab import Lab
 from lambda_lab.check import s3 as check
 from lambda_lab.events.s3 import sequencer_key
-
-
-@pytest.fixture
-def lab():
-    with Lab(seed=0) as lab:
-        yield lab
 
 
 def test_exercise_1(lab):

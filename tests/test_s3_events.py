@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from pathlib import Path
@@ -83,6 +84,23 @@ def test_values_look_like_aws(delivered):
     assert len(record["responseElements"]["x-amz-request-id"]) == 16
     assert len(record["s3"]["object"]["sequencer"]) == 18
     assert record["s3"]["object"]["size"] == 1024
+
+
+@pytest.mark.parametrize("path, kwargs", [
+    ("aws-docs/s3-ug_s3-put-event.json", {"version_id": "096fKKXTRTtl3on89fVO.nfljtsv6qko"}),
+    ("powertools-python/s3Event.json", {}),
+    ("powertools-python/s3EventDeleteObject.json", {"name": "ObjectRemoved:Delete"}),
+])
+def test_sample_event_has_the_aws_shapes_without_a_bucket(path, kwargs):
+    event = s3_events.sample_event(**kwargs)
+    assert shape(event) == shape(sample(path))
+    assert event == s3_events.sample_event(**kwargs)  # deterministic
+
+
+def test_sample_event_encodes_the_key_and_describes_the_body():
+    obj = s3_events.sample_event("my photos/ça va.jpg", body=b"x" * 3)["Records"][0]["s3"]["object"]
+    assert obj["key"] == "my+photos/%C3%A7a+va.jpg" and unquote_plus(obj["key"]) == "my photos/ça va.jpg"
+    assert obj["size"] == 3 and obj["eTag"] == hashlib.md5(b"xxx").hexdigest()
 
 
 def test_the_test_event_matches_the_docs_sample():

@@ -13,11 +13,10 @@ from lambda_lab.events.s3 import sequencer_key
 from lambda_lab.sources.s3 import OVERLAP_MESSAGE, conflicts
 
 
-@pytest.fixture
-def lab():
-    with Lab(seed=0) as lab:
-        lab.client("s3").create_bucket(Bucket="photos")
-        yield lab
+@pytest.fixture(autouse=True)
+def photos(lab):
+    """Every test here writes to the bucket ``photos``."""
+    lab.client("s3").create_bucket(Bucket="photos")
 
 
 def recorder(lab: Lab, name: str = "reader"):

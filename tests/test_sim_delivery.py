@@ -1,6 +1,5 @@
 """SQS duplicates, at-least-once sources and stream batch retries against closed forms."""
 
-import numpy as np
 import pytest
 
 from lambda_lab.sim import delivery, theory

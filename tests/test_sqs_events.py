@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from lambda_lab import Lab
 from lambda_lab.events import sqs as sqs_events
 
 SAMPLES = Path(__file__).parent / "data" / "aws-sample-events"
@@ -25,12 +24,6 @@ def _types(value):
     if isinstance(value, dict):
         return {k: _types(v) for k, v in value.items()}
     return type(value).__name__
-
-
-@pytest.fixture
-def lab():
-    with Lab(seed=0) as lab:
-        yield lab
 
 
 def _captured_event(lab, queue_url, send):

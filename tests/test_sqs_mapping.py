@@ -4,14 +4,8 @@ import json
 
 import pytest
 
-from lambda_lab import Lab
-from lambda_lab.sources.sqs import VisibilityTimeoutWarning, queue_counts, receive_all, redrive, send_all
-
-
-@pytest.fixture
-def lab():
-    with Lab(seed=0) as lab:
-        yield lab
+from lambda_lab.helpers.sqs import queue_counts, receive_all, redrive, send_all
+from lambda_lab.sources.sqs import VisibilityTimeoutWarning
 
 
 def make_queue(lab, name, *, visibility_s=30, max_receive=None, fifo=False):
@@ -27,10 +21,6 @@ def make_queue(lab, name, *, visibility_s=30, max_receive=None, fifo=False):
                                              "maxReceiveCount": str(max_receive)})
     url = sqs.create_queue(QueueName=name + suffix, Attributes=attrs)["QueueUrl"]
     return url, dlq_url
-
-
-def bodies_of(lab, url):
-    return sorted(m["Body"] for m in receive_all(lab, url))
 
 
 def frame(lab):

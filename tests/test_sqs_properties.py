@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambda_lab import Lab
-from lambda_lab.sources.sqs import queue_counts, receive_all, send_all
+from lambda_lab.helpers.sqs import queue_counts, receive_all, send_all
 
 MAX_RECEIVE = 3
 SETTINGS = settings(max_examples=10, derandomize=True, deadline=None,

@@ -7,6 +7,9 @@ nbval guards the checks too.
 
 from __future__ import annotations
 
+import numbers
+from typing import Any
+
 
 class Verdict:
     """A check's result: true when correct; shows as ``✓ …`` or ``✗ …`` plus what is wrong."""
@@ -27,3 +30,13 @@ class Verdict:
 def report(exercise: str, problems: list[str]) -> Verdict:
     """The verdict for ``exercise``: correct when ``problems`` is empty (shown as the cell's value)."""
     return Verdict(exercise, problems)
+
+
+def is_whole_number(value: Any) -> bool:
+    """An int, numpy's included (a count from ``.sum()`` is one), but not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_real_number(value: Any) -> bool:
+    """A float or an int, numpy's included, but not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import Verdict, report
+from . import Verdict, is_whole_number, report
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -20,7 +20,7 @@ def ex1(answer: Any, *, calls: int = 10, reserved: int = 3) -> Verdict:
     expected = min(calls, reserved)
     if answer is None:
         problems.append("set `answer` to the number of calls that succeeded")
-    elif not isinstance(answer, int) or isinstance(answer, bool):
+    elif not is_whole_number(answer):
         problems.append(f"`answer` should be a whole number, got {answer!r}")
     elif answer != expected:
         problems.append(
@@ -33,13 +33,15 @@ def ex1(answer: Any, *, calls: int = 10, reserved: int = 3) -> Verdict:
 def ex2(lab: "Lab", handler: Callable[[dict, Any], Any]) -> Verdict:
     """Exercise 2: a handler that greets by name and survives an event without one.
 
-    The check registers ``handler`` in ``lab`` as ``exercise-2`` and invokes it twice.
+    The check registers ``handler`` in ``lab`` as ``exercise-2`` and invokes it three times:
+    two names (so a greeting written out for the example fails) and an event without one.
     """
     if not callable(handler):
         return report("Exercise 2", ["define `safe_handler(event, context)` first"])
     problems = []
     fn = lab.function("exercise-2", handler)
-    for event, greeting in [({"name": "Ada"}, "Hello, Ada"), ({}, "Hello, stranger")]:
+    for event, greeting in [({"name": "Ada"}, "Hello, Ada"), ({"name": "Grace"}, "Hello, Grace"),
+                            ({}, "Hello, stranger")]:
         response = fn.invoke(event)
         if response.function_error:
             payload = response.payload

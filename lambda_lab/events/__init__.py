@@ -1,1 +1,34 @@
-"""AWS-faithful event builders, one module per source."""
+"""AWS-faithful Lambda events, one module per source: ``events/<source>.py``.
+
+Every module has the same shape: ``EVENT_SOURCE`` (the ``eventSource`` of its records),
+``record(...)`` (one record, as the service writes it), ``event(records)`` (what the function
+receives), ``sample_event()`` (a well-formed event that needs no AWS resource, for calling a
+handler directly) and ``DISPLAY_FIELDS`` (the paths into one record that ``show_event`` prints).
+
+:func:`display_fields` finds a source's fields by ``eventSource``. The package imports only
+the standard library, and a source's module only when asked for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: ``eventSource`` -> the module of this package that builds that source's events.
+MODULES = {"aws:s3": "s3", "aws:sqs": "sqs"}
+
+#: Display fields of sources whose module arrives with its chapter (03 SNS, 04 DynamoDB Streams).
+#: A module here has the whole shape above, so until then their fields wait in this table; the
+#: chapter that writes ``events/sns.py`` or ``events/dynamodb.py`` moves them there.
+_WITHOUT_MODULE: dict[str, tuple[str, ...]] = {
+    "aws:sns": ("Sns.MessageId", "Sns.Subject", "Sns.Message", "Sns.MessageAttributes", "EventSubscriptionArn"),
+    "aws:dynamodb": ("eventName", "dynamodb.Keys", "dynamodb.NewImage", "dynamodb.OldImage",
+                     "dynamodb.SequenceNumber"),
+}
+
+
+def display_fields(event_source: str | None) -> tuple[str, ...] | None:
+    """The paths into one record of ``event_source`` that a handler author reads; None if unknown."""
+    name = MODULES.get(event_source or "")
+    if name is None:
+        return _WITHOUT_MODULE.get(event_source or "")
+    return importlib.import_module(f"{__name__}.{name}").DISPLAY_FIELDS

@@ -1,8 +1,8 @@
 """S3 event notification records, field for field as S3 sends them to Lambda.
 
 Shape: https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html,
-checked against the sample events in reference/aws-sample-events/ (aws-docs, sam-cli,
-powertools-python, aws-lambda-go). Gotchas a handler meets, reproduced on purpose:
+checked against AWS's sample events in tests/data/aws-sample-events/ (aws-docs, sam-cli,
+powertools-python; sources in its SOURCES.md). Gotchas a handler meets, reproduced on purpose:
 
 - ``eventName`` has no ``s3:`` prefix (``ObjectCreated:Put``), while notification
   configurations use it (``s3:ObjectCreated:*``).
@@ -14,16 +14,26 @@ powertools-python, aws-lambda-go). Gotchas a handler meets, reproduced on purpos
 
 Ids (request ids, principal ids, sequencers) come from a seeded generator, so a lab
 repeats them run to run.
+
+Like every module in ``events/``: ``record`` (one record as S3 writes it), ``event`` (what the
+function receives), ``sample_event`` (a well-formed event without a bucket) and
+``DISPLAY_FIELDS`` (what ``show_event`` prints).
 """
 
 from __future__ import annotations
 
 import base64
 import fnmatch
+import hashlib
 import random
 import string
-from typing import Any
+from typing import Any, Iterable
 from urllib.parse import quote_plus
+
+EVENT_SOURCE = "aws:s3"
+#: The fields a handler author reads in one record (paths into it), printed by ``show_event``.
+DISPLAY_FIELDS = ("eventName", "eventTime", "s3.bucket.name", "s3.object.key", "s3.object.size",
+                  "s3.object.sequencer")
 
 #: The event types a notification configuration may name for SQS, SNS and Lambda
 #: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html).
@@ -50,11 +60,6 @@ SOURCE_IP = "127.0.0.1"
 def encode_key(key: str) -> str:
     """The object key as S3 writes it into an event: ``my photos/ça va.jpg`` -> ``my+photos/%C3%A7a+va.jpg``."""
     return quote_plus(key, safe="/", encoding="utf-8")
-
-
-def event_name(config_event: str) -> str:
-    """``s3:ObjectCreated:Put`` -> ``ObjectCreated:Put`` (the record drops the prefix)."""
-    return config_event[3:] if config_event.startswith("s3:") else config_event
 
 
 def matches(name: str, patterns: list[str] | tuple[str, ...]) -> bool:
@@ -123,7 +128,7 @@ def record(
     obj["sequencer"] = ids.sequencer(epoch_s)
     return {
         "eventVersion": EVENT_VERSION,
-        "eventSource": "aws:s3",
+        "eventSource": EVENT_SOURCE,
         "awsRegion": region,
         "eventTime": time_iso,
         "eventName": name,
@@ -139,9 +144,38 @@ def record(
     }
 
 
-def event(*records: dict[str, Any]) -> dict[str, Any]:
-    """The event a function receives: S3 sends one record per event."""
+def event(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The event a function receives: ``{"Records": [...]}``; S3 sends one record per event."""
     return {"Records": list(records)}
+
+
+#: When sample events happen: the lab's start, 2024-01-01T00:00:00Z (epoch seconds and S3's text).
+SAMPLE_EPOCH_S = 1_704_067_200.0
+SAMPLE_TIME_ISO = "2024-01-01T00:00:00.000Z"
+
+
+def sample_event(
+    key: str = "HappyFace.jpg",
+    *,
+    bucket: str = "example-bucket",
+    name: str = "ObjectCreated:Put",
+    body: bytes = b"",
+    version_id: str | None = None,
+    region: str = "us-east-1",
+) -> dict[str, Any]:
+    """A well-formed S3 event without a bucket, for calling a handler directly in a test.
+
+    ``key`` as stored (the event carries it URL-encoded, as S3 sends it); ``size`` and ``eTag``
+    are those of ``body`` (the eTag of a single-part upload is the MD5 of its bytes). Ids come
+    from a generator seeded with the bucket's name, so equal arguments give equal events. The
+    defaults follow AWS's sample (notification-content-structure.html): ``HappyFace.jpg``, and
+    ``testConfigRule`` as the configuration id.
+    """
+    ids = S3Ids(random.Random(f"sample-{bucket}"))
+    rec = record(name=name, bucket=bucket, key=key, time_iso=SAMPLE_TIME_ISO, region=region, ids=ids,
+                 epoch_s=SAMPLE_EPOCH_S, configuration_id="testConfigRule", size=len(body),
+                 etag=hashlib.md5(body).hexdigest(), version_id=version_id)
+    return event([rec])
 
 
 def test_event(bucket: str, time_iso: str, ids: S3Ids) -> dict[str, Any]:

@@ -7,9 +7,13 @@ ReceiveMessage keys to camelCase (``MessageId`` -> ``messageId``,
 ``eventSource``, ``eventSourceARN`` and ``awsRegion``. Every value under
 ``attributes`` is a string, counts and epoch-millisecond timestamps included.
 
-Shapes checked against reference/aws-sample-events (aws-docs/lambda-dg_sqs-standard-event.json,
-lambda-dg_sqs-fifo-event.json, aws-lambda-go/sqs-event.json); the page is
-https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html.
+Shapes checked against AWS's sample events in tests/data/aws-sample-events/
+(aws-docs/lambda-dg_sqs-standard-event.json, lambda-dg_sqs-fifo-event.json,
+aws-lambda-go/sqs-event.json); the page is https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html.
+
+Like every module in ``events/``: ``record`` (one record from one received message), ``event``
+(what the function receives), ``sample_event`` (a well-formed event without a queue) and
+``DISPLAY_FIELDS`` (what ``show_event`` prints).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import uuid
 from typing import Any, Iterable
 
 EVENT_SOURCE = "aws:sqs"
+#: The fields a handler author reads in one record (paths into it), printed by ``show_event``.
+DISPLAY_FIELDS = ("messageId", "body", "attributes.ApproximateReceiveCount", "attributes.MessageGroupId",
+                  "messageAttributes", "eventSourceARN")
 
 #: Attribute order in AWS's sample events (FIFO sample for the FIFO keys); others follow.
 ATTRIBUTE_ORDER = (
@@ -33,7 +40,6 @@ ATTRIBUTE_ORDER = (
     "ApproximateFirstReceiveTimestamp",
     "DeadLetterQueueSourceArn",
 )
-FIFO_ATTRIBUTES = ("SequenceNumber", "MessageGroupId", "MessageDeduplicationId")
 
 
 def message_attribute(value: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +107,7 @@ def event_from_messages(messages: Iterable[dict[str, Any]], queue_arn: str, regi
 
 
 def sample_event(
-    bodies: Iterable[str],
+    bodies: Iterable[str] = ("Test message.",),
     *,
     queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:test-queue",
     group_id: str | None = None,
@@ -110,8 +116,9 @@ def sample_event(
 ) -> dict[str, Any]:
     """A well-formed SQS event without a queue, for calling a handler directly in a test.
 
-    Message ids are deterministic (``uuid5`` of the position and body). Passing
-    ``group_id`` (or a queue ARN ending in ``.fifo``) adds the FIFO attributes.
+    One record per body, in order; the default body is AWS's sample's. Message ids are
+    deterministic (``uuid5`` of the position and body). Passing ``group_id`` (or a queue ARN
+    ending in ``.fifo``) adds the FIFO attributes. ``sent_ms``: epoch milliseconds of the first send.
     """
     fifo = group_id is not None or queue_arn.endswith(".fifo")
     if fifo and not queue_arn.endswith(".fifo"):

@@ -9,7 +9,7 @@ import sys
 from typing import Callable, Optional, Sequence
 
 from . import params as P
-from .storm import ARRIVALS, JITTERS, MODES, StormConfig, simulate_storm
+from .config import ARRIVALS, JITTERS, MODES, StormConfig
 
 _D = StormConfig()
 
@@ -106,6 +106,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    from .storm import simulate_storm  # numpy: not needed for --help or a refused config
+
     progress = _bar() if (_show_progress() and not args.no_progress) else None
     result = simulate_storm(cfg, progress=progress)
     if progress is not None:

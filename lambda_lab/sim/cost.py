@@ -7,9 +7,12 @@ are not billed: only invocations that ran count as requests.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import params as P
+
+if TYPE_CHECKING:  # imported where a table is built: a storm's cost needs no pandas
+    import pandas as pd
 
 
 def lambda_cost(invocations: int, gb_seconds: float, free_tier: bool = False) -> dict:
@@ -60,6 +63,8 @@ def cost_table(summaries: dict[str, dict], free_tier: bool = False) -> pd.DataFr
     ``events`` and ``receives``; extra keys ``sns_publishes`` / ``eventbridge_events`` add those
     services.
     """
+    import pandas as pd
+
     rows = {}
     for name, s in summaries.items():
         rows[name] = storm_cost(

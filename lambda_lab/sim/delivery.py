@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from . import params as P
 from . import theory
 from ._rng import Seed, make_rng
+
+if TYPE_CHECKING:  # imported where a table is built: at_least_once (used by storms) needs no pandas
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ def sqs_receives(
     first_ok = np.where(any_ok, ok.argmax(axis=1), max_receive_count - 1)
     receives = first_ok + 1
     dlq = ~any_ok
+    import pandas as pd
+
     df = pd.DataFrame({"receives": receives, "processings": receives, "dlq": dlq})
     p = theory.p_exceeds_lognormal(visibility_timeout_s, median_duration_s, sigma)
     summary = SqsDeliverySummary(
@@ -94,6 +100,8 @@ def duplicate_rate_curve(
                 "dlq_fraction": s.dlq_fraction,
             }
         )
+    import pandas as pd
+
     return pd.DataFrame(rows)
 
 
@@ -156,6 +164,8 @@ def stream_batch_retries(
         if partial:
             start[active] += first_fail
         active = active[has_fail]
+    import pandas as pd
+
     df = pd.DataFrame(rows)
     summary = {
         "records": int(records),

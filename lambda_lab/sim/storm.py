@@ -30,95 +30,21 @@ import heapq
 import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import pandas as pd
 
-from .. import limits
-from ..limits import check_range
 from . import cost as _cost
 from . import params as P
 from . import theory
 from ._rng import Seed, make_rng
+from .config import ARRIVALS, JITTERS, MODES, StormConfig  # noqa: F401  (JITTERS, MODES: public here before config.py)
 
-MODES = ("sync", "async", "sqs")
-ARRIVALS = ("burst", "poisson", "trace")
-# How Lambda's queue spaces throttle retries. AWS documents 1 s growing to 5 min but not the
-# jitter; "exponential" (none) shows what synchronised retries do.
-JITTERS = ("exponential", "full_jitter", "equal_jitter", "decorrelated_jitter")
+if TYPE_CHECKING:  # pandas is imported where a DataFrame is built: the command line never needs it
+    import pandas as pd
+
+
 DEFAULT_TRACE = Path(__file__).resolve().parents[2] / "data" / "storm_trace.csv"
-
-
-@dataclass(frozen=True)
-class StormConfig:
-    """One storm. Units are in the names; defaults are AWS defaults where AWS has one."""
-
-    events: int = 100_000
-    mode: str = "async"
-    duration_ms: float = 200.0
-    limit: int = P.ACCOUNT_CONCURRENCY
-    reserved: Optional[int] = None
-    arrival: str = "burst"
-    rate_per_s: float = 1_000.0
-    trace_path: Optional[str] = None
-    jitter: str = "equal_jitter"
-    retry_base_s: float = P.ASYNC_THROTTLE_BASE_S
-    retry_cap_s: float = P.ASYNC_THROTTLE_CAP_S
-    max_event_age_s: float = P.ASYNC_MAX_EVENT_AGE_S
-    scaling: str = "current"
-    cold_start_ms: float = P.COLD_START_MS
-    batch_size: int = P.SQS_BATCH_SIZE
-    max_concurrency: Optional[int] = None
-    visibility_timeout_s: Optional[float] = None
-    max_receive_count: int = P.SQS_MAX_RECEIVE_COUNT
-    duplicate_rate: float = 0.0
-    memory_mb: int = 512  # the worked example in reference/aws-facts.md §10 (3M invocations at 512 MB)
-    free_tier: bool = False
-    tick_ms: Optional[float] = None
-    seed: int = 0
-
-    def effective_limit(self) -> int:
-        """The function's concurrency ceiling: reserved concurrency if set, else the account's."""
-        if self.reserved is None:
-            return int(self.limit)
-        if self.reserved < 0:
-            raise ValueError(f"reserved concurrency must be >= 0, got {self.reserved}")
-        if self.reserved > self.limit - P.UNRESERVED_FLOOR:
-            raise ValueError(
-                f"reserved concurrency {self.reserved} leaves less than {P.UNRESERVED_FLOOR} unreserved "
-                f"of the account's {self.limit} (PutFunctionConcurrency rule)"
-            )
-        return int(self.reserved)
-
-    def validate(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        if self.arrival not in ARRIVALS:
-            raise ValueError(f"arrival must be one of {', '.join(ARRIVALS)}, got {self.arrival!r}")
-        if self.jitter not in JITTERS:
-            raise ValueError(f"jitter must be one of {', '.join(JITTERS)}, got {self.jitter!r}")
-        if self.scaling not in ("current", "pre2023"):
-            raise ValueError(f"scaling must be 'current' or 'pre2023', got {self.scaling!r}")
-        if self.events < 0 or self.duration_ms <= 0:
-            raise ValueError("events must be >= 0 and duration_ms > 0")
-        # The same refusals, and wording, as the lab's (ConfigurationError is a ValueError).
-        check_range("MaximumEventAgeInSeconds", self.max_event_age_s, P.ASYNC_MIN_EVENT_AGE_S,
-                    P.ASYNC_MAX_EVENT_AGE_S, unit="seconds", url=limits.EVENT_INVOKE_CONFIG_URL)
-        check_range("BatchSize for standard queues", self.batch_size, limits.SQS_BATCH_SIZE_MIN,
-                    P.SQS_BATCH_SIZE_MAX, url=limits.SQS_PARAMETERS_URL)
-        if self.max_concurrency is not None:
-            check_range("ScalingConfig.MaximumConcurrency", self.max_concurrency, P.SQS_MAX_CONCURRENCY_MIN,
-                        P.SQS_MAX_CONCURRENCY_MAX, url=limits.SCALING_CONFIG_URL)
-        if self.max_receive_count < 1:
-            raise ValueError(f"maxReceiveCount must be at least 1, got {self.max_receive_count}")
-        self.effective_limit()
-
-    def visibility_s(self) -> float:
-        """The queue's visibility timeout: as set, or 6x a full batch's duration (AWS's guidance)."""
-        if self.visibility_timeout_s is not None:
-            return float(self.visibility_timeout_s)
-        return P.SQS_VISIBILITY_FACTOR * self.batch_size * self.duration_ms / 1000
 
 
 @dataclass
@@ -148,11 +74,32 @@ class StormSummary:
 
 @dataclass
 class StormResult:
-    """A storm's time series (one row per bin) and its summary."""
+    """A storm's time series (one row per bin) and its summary.
+
+    ``timeline`` may be given as a dict of equal-length numpy columns; it becomes a DataFrame
+    on first read, so a caller that only wants the summary (the command line) never imports pandas.
+    """
 
     timeline: pd.DataFrame
     summary: StormSummary
     config: StormConfig
+
+
+def _get_timeline(self: StormResult) -> pd.DataFrame:
+    if isinstance(self._timeline, dict):
+        import pandas as pd
+
+        self._timeline = pd.DataFrame(self._timeline)
+    return self._timeline
+
+
+def _set_timeline(self: StormResult, value) -> None:
+    self._timeline = value
+
+
+# Set after @dataclass so the generated __init__, repr and eq go through it; a property in
+# the class body would become the field's default.
+StormResult.timeline = property(_get_timeline, _set_timeline, doc="The time series, one row per bin (DataFrame).")
 
 
 # --- arrivals --------------------------------------------------------------------------------
@@ -175,6 +122,8 @@ def arrivals(
     if kind == "poisson":
         return np.cumsum(rng.exponential(1.0 / rate_per_s, size=events))
     if kind == "trace":
+        import pandas as pd
+
         df = pd.read_csv(trace_path or DEFAULT_TRACE)
         weights = df["events"].to_numpy(dtype=float)
         counts = rng.multinomial(events, weights / weights.sum())
@@ -197,7 +146,11 @@ class _Grow:
 
 
 class _Gate:
-    """Concurrency, execution environments and the scaling rule, advanced tick by tick."""
+    """Concurrency, execution environments and the scaling rule, advanced tick by tick.
+
+    Completions per tick are a Python list, not a numpy array: the loops read and write one
+    tick at a time, and a list item is several times cheaper to touch than a numpy scalar.
+    """
 
     def __init__(self, cfg: StormConfig, dt: float, horizon: int):
         self.limit = cfg.effective_limit()
@@ -211,12 +164,12 @@ class _Gate:
         self.peak = 0
         self.last = 0
         self.flip = 0
-        self.done = _Grow(horizon)  # completions per tick
+        self.done = [0] * max(16, horizon)  # completions per tick
         self.cold_ticks = int(round(cfg.cold_start_ms / 1000 / dt))
 
     def advance(self, t: int) -> None:
         if t > self.last:
-            self.running -= int(self.done.a[self.last + 1 : t + 1].sum())
+            self.running -= sum(self.done[self.last + 1 : t + 1])
             if not self.pre2023:
                 self.tokens = min(float(P.SCALING_ENVS), self.tokens + self.refill * (t - self.last))
             self.last = t
@@ -239,8 +192,9 @@ class _Gate:
             if not self.pre2023:
                 self.tokens -= new
         end = t + dur_ticks
-        self.done.ensure(end + self.cold_ticks + 3)
-        done = self.done.a
+        done = self.done
+        if end + self.cold_ticks + 3 > len(done):
+            done.extend([0] * (max(end + self.cold_ticks + 3, 2 * len(done)) - len(done)))
         # An event that arrives inside tick t really ends inside tick t + dur; half the time a
         # later arrival in that tick still finds it running. Free half the slots one tick later.
         warm = a - new
@@ -257,6 +211,10 @@ class _Gate:
         if self.running > self.peak:
             self.peak = self.running
         return a
+
+    def completions(self, ticks: int | None = None) -> np.ndarray:
+        """Invocations that ended in each tick (the first ``ticks`` ticks), int64."""
+        return np.array(self.done[:ticks], dtype=np.int64)
 
 
 def _tick_s(cfg: StormConfig) -> float:
@@ -284,7 +242,8 @@ def _sync(cfg: StormConfig, t_arr: np.ndarray, dt: float, progress) -> dict:
         if progress is not None and i % 5000 == 0:
             progress(i / len(uniq))
     return {"gate": gate, "arrived": ticks, "started": started.a, "throttled": throttled.a,
-            "dropped": np.zeros(1, np.int64), "processings": int(started.a.sum()), "dlq": 0}
+            "dropped": np.zeros(1, np.int64), "completions": gate.completions(),
+            "processings": int(started.a.sum()), "dlq": 0}
 
 
 @functools.lru_cache(maxsize=16)
@@ -293,19 +252,32 @@ def _ceilings(base_s: float, cap_s: float) -> np.ndarray:
     return np.minimum(cap_s, base_s * np.exp2(np.arange(64))).astype(np.float32)
 
 
-def _retry_ticks(cfg: StormConfig, k: np.ndarray, prev: np.ndarray, dt: float, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Delay in ticks before retry number ``k`` (0-based) for each throttled event."""
-    ceil = _ceilings(cfg.retry_base_s, cfg.retry_cap_s)[np.minimum(k, 63)]
-    j = cfg.jitter
-    if j == "exponential":
-        d = ceil
-    elif j == "full_jitter":
-        d = rng.random(k.size, dtype=np.float32) * ceil
-    elif j == "equal_jitter":
-        d = ceil * (np.float32(0.5) + np.float32(0.5) * rng.random(k.size, dtype=np.float32))
-    else:  # decorrelated
+def _retry_ticks(cfg: StormConfig, k: np.ndarray, prev: np.ndarray | None, dt: float,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+    """Delay in ticks before retry number ``k`` (0-based) of each throttled event, and (for
+    decorrelated jitter, which needs it next time) the delay in seconds.
+
+    The float32 operations and their order are part of the model: a different rounding would
+    move some retries by one tick and change every result for a given seed.
+    """
+    if cfg.jitter == "decorrelated_jitter":
         d = np.minimum(cfg.retry_cap_s, cfg.retry_base_s + rng.random(k.size) * (3 * prev - cfg.retry_base_s))
-    return np.maximum(1, np.rint(d / np.float32(dt))).astype(np.int32), d.astype(np.float32)
+        return np.maximum(1, np.rint(d / np.float32(dt))).astype(np.int32), d.astype(np.float32)
+    ceil = _ceilings(cfg.retry_base_s, cfg.retry_cap_s)[np.minimum(k, 63)]
+    if cfg.jitter == "exponential":
+        d = ceil
+    elif cfg.jitter == "full_jitter":
+        d = rng.random(k.size, dtype=np.float32)
+        d *= ceil
+    else:  # equal jitter: ceil * (0.5 + 0.5 * u), in place to spare the copies
+        d = rng.random(k.size, dtype=np.float32)
+        d *= np.float32(0.5)
+        d += np.float32(0.5)
+        d *= ceil
+    d /= np.float32(dt)
+    np.rint(d, out=d)
+    np.maximum(d, 1, out=d)
+    return d.astype(np.int32), None
 
 
 def _min_retry_s(cfg: StormConfig) -> float:
@@ -313,9 +285,145 @@ def _min_retry_s(cfg: StormConfig) -> float:
             "equal_jitter": cfg.retry_base_s / 2, "decorrelated_jitter": cfg.retry_base_s}[cfg.jitter]
 
 
+def _stable_order(key: np.ndarray, span: int) -> np.ndarray:
+    """``np.argsort(key, kind="stable")`` for integers 0..span: as bytes or shorts, numpy's
+    stable argsort is a radix sort."""
+    return np.argsort(key.astype(np.uint8 if span < 256 else np.uint16 if span < 65_536 else np.int64), kind="stable")
+
+
+# A batch of waiting events is a dict of equal-length columns: "due" (tick of the next attempt,
+# int32), "tries" (throttles so far, int16) and, only when they vary, "arr" (arrival tick,
+# int32) and "prev" (last delay in seconds, decorrelated jitter). Carrying the state with the
+# events, rather than indexing per-event arrays by id, keeps every access sequential.
+Events = dict[str, np.ndarray]
+
+
+def _select(ev: Events, index) -> Events:
+    return {name: col[index] for name, col in ev.items()}
+
+
+def _group(ev: Events, size: int) -> list[tuple[int, Events]]:
+    """Split events into buckets of ``size`` ticks, keeping their order within each bucket."""
+    due = ev["due"]
+    lo, hi = int(due.min()) // size, int(due.max()) // size
+    if lo == hi:
+        return [(lo, ev)]
+    key = due // size
+    key -= lo
+    order = _stable_order(key, hi - lo)
+    ev = {name: col.take(order) for name, col in ev.items()}
+    counts = np.bincount(key, minlength=hi - lo + 1)
+    nz = np.flatnonzero(counts)
+    bounds = [0] + np.cumsum(counts[nz]).tolist()
+    return [(lo + k, _select(ev, slice(b0, b1))) for k, b0, b1 in zip(nz.tolist(), bounds[:-1], bounds[1:])]
+
+
+def _cat(chunks: list[Events]) -> Events:
+    if len(chunks) == 1:
+        return chunks[0]
+    return {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
+
+
+class _Calendar:
+    """Events waiting for their tick, first come first served within a tick.
+
+    Two levels: events are kept per block of 64 epochs ("far") until their block comes up,
+    then split per epoch ("near"). An epoch is no longer than the shortest retry delay, so
+    nothing throttled in an epoch comes back inside it. Each bucket is a list of chunks in the
+    order they were scheduled, which is the order events wait in line within a tick.
+    """
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+        self.block = 64 * epoch
+        self.block_end = 0  # first tick after the block being worked through
+        self.near: dict[int, list[Events]] = {}
+        self.near_keys: list[int] = []
+        self.far: dict[int, list[Events]] = {}
+        self.far_keys: list[int] = []
+        self.later: list[Events] = []  # due after this block
+
+    @staticmethod
+    def _push(table: dict[int, list[Events]], heap: list[int], ev: Events, size: int) -> None:
+        for k, chunk in _group(ev, size):
+            if k not in table:
+                table[k] = []
+                heapq.heappush(heap, k)
+            table[k].append(chunk)
+
+    def start(self, ev: Events) -> None:
+        """The first attempts, before anything else is scheduled."""
+        if ev["due"].size:
+            self._push(self.far, self.far_keys, ev, self.block)
+
+    def schedule(self, ev: Events, lo: int, hi: int) -> None:
+        """Retries due from tick ``lo`` to ``hi``, all after the epoch being worked on."""
+        if hi < self.block_end:
+            self._push(self.near, self.near_keys, ev, self.epoch)
+        elif lo >= self.block_end:
+            self.later.append(ev)
+        else:
+            here = ev["due"] < self.block_end
+            self._push(self.near, self.near_keys, _select(ev, here), self.epoch)
+            self.later.append(_select(ev, ~here))
+
+    def next_epoch(self) -> tuple[int, Events] | None:
+        """The next epoch with events and its events in line order; None when nothing waits."""
+        while not self.near_keys:
+            if self.later:
+                self._push(self.far, self.far_keys, _cat(self.later), self.block)
+                self.later = []
+            if not self.far_keys:
+                return None
+            b = heapq.heappop(self.far_keys)
+            self.block_end = (b + 1) * self.block
+            self._push(self.near, self.near_keys, _cat(self.far.pop(b)), self.epoch)
+        e = heapq.heappop(self.near_keys)
+        return e, _cat(self.near.pop(e))
+
+
+def _by_tick(ev: Events, base: int, epoch: int) -> tuple[Events, list[int], list[int]]:
+    """One epoch's events sorted by tick, ties in line order (without "due"), the ticks with
+    events and how many each has."""
+    due = ev.pop("due")
+    lo, hi = int(due.min()), int(due.max())
+    if lo == hi:
+        return ev, [lo], [due.size]
+    key = due - base
+    order = _stable_order(key, epoch - 1)
+    cnt = np.bincount(key, minlength=epoch)
+    nzt = np.flatnonzero(cnt)
+    return {name: col.take(order) for name, col in ev.items()}, (nzt + base).tolist(), cnt[nzt].tolist()
+
+
+def _turned_away(ev: Events, ticks: list[int], counts: list[int], admitted: list[int]) -> Events:
+    """The events of each tick after the first ``admitted`` in line, in order, with "due" set to
+    the tick they were turned away at."""
+    if any(admitted):
+        keep, start = [], 0
+        for n, a in zip(counts, admitted):
+            if a < n:
+                keep.append(slice(start + a, start + n))
+            start += n
+        ev = {name: np.concatenate([col[s] for s in keep]) for name, col in ev.items()}
+    ev["due"] = np.repeat(np.array(ticks, dtype=np.int32), np.subtract(counts, admitted))
+    return ev
+
+
+def _retry(cfg: StormConfig, ev: Events, dt: float, rng: np.random.Generator) -> Events:
+    """The turned-away events with their next attempt: "due" moves on by the retry delay."""
+    k = ev["tries"]
+    dticks, dsec = _retry_ticks(cfg, k, ev.get("prev"), dt, rng)
+    out = dict(ev, due=ev["due"] + dticks, tries=k + 1)
+    if dsec is not None:
+        out["prev"] = np.maximum(dsec, cfg.retry_base_s)
+    return out
+
+
 def _async(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng, progress) -> dict:
     n_ev = t_arr.size
     arr_tick = np.floor(t_arr / dt).astype(np.int64)
+    first_arrival = int(arr_tick.min()) if n_ev else 0
     dur = max(1, int(round(cfg.duration_ms / 1000 / dt)))
     max_age = int(cfg.max_event_age_s / dt)
     epoch = max(1, int(_min_retry_s(cfg) / dt))
@@ -324,132 +432,52 @@ def _async(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng, progress) -> dic
                + int(cfg.cold_start_ms / 1000 / dt) + 8)
     gate = _Gate(cfg, dt, horizon)
     started, throttled, dropped = _Grow(horizon), _Grow(horizon), _Grow(horizon)
-    tries = np.zeros(n_ev, dtype=np.int16)  # throttles so far
-    prev = np.full(n_ev, cfg.retry_base_s, dtype=np.float32) if cfg.jitter == "decorrelated_jitter" else None
-
-    # A two-level calendar. Retries are kept per coarse block of BLOCK epochs ("far") until
-    # their block comes up, then split into epochs ("near"). An epoch is no longer than the
-    # shortest retry delay, so nothing throttled in an epoch comes back inside it.
-    block = 64 * epoch
-    near: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-    near_keys: list[int] = []
-    far: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-    far_keys: list[int] = []
-    deferred: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def group(ids: np.ndarray, due: np.ndarray, size: int):
-        ep = due // size
-        lo = int(ep.min())
-        span = int(ep.max()) - lo
-        if span == 0:
-            return [(lo, ids, due)]
-        key = (ep - lo).astype(np.uint16 if span < 65_536 else np.int64)
-        order = np.argsort(key, kind="stable")  # radix sort for 16-bit keys
-        ids, due = ids[order], due[order]
-        counts = np.bincount(key, minlength=span + 1)
-        nz = np.flatnonzero(counts)
-        bounds = np.concatenate([[0], np.cumsum(counts[nz])]).tolist()
-        return [(lo + int(k), ids[b0:b1], due[b0:b1]) for k, b0, b1 in zip(nz.tolist(), bounds[:-1], bounds[1:])]
-
-    def push(table: dict, heap: list, ids: np.ndarray, due: np.ndarray, size: int) -> None:
-        if ids.size == 0:
-            return
-        for k, i_, d_ in group(ids, due, size):
-            if k not in table:
-                table[k] = []
-                heapq.heappush(heap, k)
-            table[k].append((i_, d_))
-
-    def cat(chunks):
-        if len(chunks) == 1:
-            return chunks[0]
-        return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
-
-    if n_ev:
-        push(far, far_keys, np.arange(n_ev, dtype=np.int32), arr_tick.astype(np.int32), block)
+    first: Events = {"due": arr_tick.astype(np.int32), "tries": np.zeros(n_ev, dtype=np.int16)}
+    if n_ev and arr_tick[-1] != first_arrival:
+        first["arr"] = first["due"].copy()
+    if cfg.jitter == "decorrelated_jitter":
+        first["prev"] = np.full(n_ev, cfg.retry_base_s, dtype=np.float32)
+    calendar = _Calendar(epoch)
+    calendar.start(first)
     finished = 0
     n_epochs = 0
-    cur_block = -1
-    while True:
-        if not near_keys:
-            if deferred:
-                ids, due = cat(deferred)
-                deferred = []
-                push(far, far_keys, ids, due, block)
-            if not far_keys:
-                break
-            cur_block = heapq.heappop(far_keys)
-            ids, due = cat(far.pop(cur_block))
-            push(near, near_keys, ids, due, epoch)
-            continue
-        e = heapq.heappop(near_keys)
-        chunks = near.pop(e)
-        ids, due = cat(chunks)
-        sa, ta = started.a, throttled.a
+    while (nxt := calendar.next_epoch()) is not None:
+        e, ev = nxt
         if epoch == 1:
-            # one tick: the first `a` in line start, the rest are throttled
-            t = e
-            gate.advance(t)
-            a = gate.admit(t, ids.size, dur)
-            sa[t] += a
-            ta[t] += ids.size - a
-            finished += a
-            thr = slice(a, None) if a < ids.size else None
+            ticks, counts = [e], [ev.pop("due").size]
         else:
-            base = e * epoch
-            key = (due - base).astype(np.uint16 if epoch < 65_536 else np.int64)
-            order = np.argsort(key, kind="stable")  # by tick; ties keep arrival order
-            ids, due = ids[order], due[order]
-            cnt = np.bincount(key, minlength=epoch)
-            nzt = np.flatnonzero(cnt)
-            counts = cnt[nzt]
-            adm = np.empty(nzt.size, dtype=np.int64)
-            for i, (t, n) in enumerate(zip((nzt + base).tolist(), counts.tolist())):
-                gate.advance(t)
-                a = gate.admit(t, n, dur)
-                adm[i] = a
-                sa[t] += a
-                ta[t] += n - a
-            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            pos = np.arange(ids.size) - np.repeat(starts, counts)
-            thr = pos >= np.repeat(adm, counts)
-            finished += int(adm.sum())
-            if not thr.any():
-                thr = None
-        if thr is not None:
-            tid, tdue = ids[thr], due[thr]
-            k = tries[tid]
-            tries[tid] += 1
-            dticks, dsec = _retry_ticks(cfg, k, prev[tid] if prev is not None else k, dt, rng)
-            if prev is not None:
-                prev[tid] = np.maximum(dsec, cfg.retry_base_s)
-            new_due = tdue + dticks
-            old = new_due - arr_tick[tid] > max_age
-            if old.any():
-                dropped.ensure(int(tdue.max()) + 2)
-                np.add.at(dropped.a, tdue[old], 1)
-                finished += int(old.sum())
-                tid, new_due = tid[~old], new_due[~old]
-            if tid.size:
-                need = int(new_due.max()) + 2
-                started.ensure(need)
-                throttled.ensure(need)
-                here = new_due // block == cur_block
-                if here.all():
-                    push(near, near_keys, tid, new_due, epoch)
-                elif not here.any():
-                    deferred.append((tid, new_due))
-                else:
-                    push(near, near_keys, tid[here], new_due[here], epoch)
-                    deferred.append((tid[~here], new_due[~here]))
+            ev, ticks, counts = _by_tick(ev, e * epoch, epoch)
+        admitted = []
+        for t, n in zip(ticks, counts):
+            gate.advance(t)
+            admitted.append(gate.admit(t, n, dur))
+        started.a[ticks] += admitted
+        throttled.a[ticks] += np.subtract(counts, admitted)
+        finished += sum(admitted)
+        if sum(admitted) < sum(counts):
+            away = _turned_away(ev, ticks, counts, admitted)
+            ev = _retry(cfg, away, dt, rng)
+            hi = int(ev["due"].max())
+            if hi - first_arrival > max_age:  # someone may be too old: check each event
+                old = ev["due"] - ev.get("arr", first_arrival) > max_age
+                if old.any():
+                    dropped.ensure(int(away["due"].max()) + 2)
+                    np.add.at(dropped.a, away["due"][old], 1)
+                    finished += int(old.sum())
+                    ev = _select(ev, ~old)
+                    hi = int(ev["due"].max()) if ev["due"].size else hi
+            if ev["due"].size:
+                started.ensure(hi + 2)
+                throttled.ensure(hi + 2)
+                calendar.schedule(ev, int(ev["due"].min()), hi)
         n_epochs += 1
         if progress is not None and n_epochs % 200 == 0:
             progress(finished / max(1, n_ev))
     # trim the preallocated horizon to the last tick anything can have happened on
     end = min(started.a.size, gate.last + dur + gate.cold_ticks + 3)
-    gate.done.a = gate.done.a[: max(end, 1)]
     return {"gate": gate, "arrived": arr_tick, "started": started.a[:end], "throttled": throttled.a[:end],
-            "dropped": dropped.a[:end], "processings": int(started.a.sum()), "dlq": 0}
+            "dropped": dropped.a[:end], "completions": gate.completions(max(end, 1)),
+            "processings": int(started.a.sum()), "dlq": 0}
 
 
 def _take(fresh: list[int], seen: list[int], n: int) -> tuple[list[int], list[int]]:
@@ -552,7 +580,7 @@ def _sqs(cfg: StormConfig, t_arr: np.ndarray, dt: float, progress) -> dict:
         if progress is not None and t % 5000 == 0:
             progress(min(1.0, (t - t0) / max(1, last_arrival + 1)))
     return {"gate": gate, "arrived": arr_tick, "started": started.a, "throttled": throttled.a,
-            "dropped": np.zeros(1, np.int64), "processings": processings, "dlq": dlq,
+            "dropped": np.zeros(1, np.int64), "completions": gate.completions(), "processings": processings, "dlq": dlq,
             "dup_processings": dup_processings, "deleted": deleted.a, "dlq_t": dlq_t.a}
 
 
@@ -593,7 +621,7 @@ def simulate_storm(
     else:
         out = _sqs(cfg, t_arr, dt, progress)
     gate: _Gate = out["gate"]
-    done = gate.done.a
+    done = out["completions"]
     last_done = int(np.flatnonzero(done)[-1]) if done.any() else 0
 
     def last_nonzero(a: np.ndarray) -> int:
@@ -634,19 +662,17 @@ def simulate_storm(
     backlog_f = backlog.astype(np.float64)
     if padn > n:
         backlog_f = np.concatenate([backlog_f, np.full(padn - n, backlog_f[-1] if n else 0.0)])
-    timeline = pd.DataFrame(
-        {
-            "time_s": np.arange(nb) * per * dt,
-            # time-average: an invocation starting inside a tick is present for half of it
-            "concurrency": agg(running - 0.5 * started, "mean"),
-            "concurrency_max": agg(running, "max").astype(np.int64),
-            "started": agg(started, "sum").astype(np.int64),
-            "throttles": agg(throttled, "sum").astype(np.int64),
-            "completions": agg(completions, "sum").astype(np.int64),
-            "dropped": agg(dropped, "sum").astype(np.int64),
-            "backlog": backlog_f.reshape(nb, per)[:, -1].astype(np.int64),
-        }
-    )
+    timeline = {
+        "time_s": np.arange(nb) * per * dt,
+        # time-average: an invocation starting inside a tick is present for half of it
+        "concurrency": agg(running - 0.5 * started, "mean"),
+        "concurrency_max": agg(running, "max").astype(np.int64),
+        "started": agg(started, "sum").astype(np.int64),
+        "throttles": agg(throttled, "sum").astype(np.int64),
+        "completions": agg(completions, "sum").astype(np.int64),
+        "dropped": agg(dropped, "sum").astype(np.int64),
+        "backlog": backlog_f.reshape(nb, per)[:, -1].astype(np.int64),
+    }
     invocations = int(started.sum())
     # billed time: every processed event (an SQS batch takes its size x duration_ms), plus
     # the init time of each new environment; throttled attempts are not billed
@@ -725,4 +751,6 @@ def compare(configs: dict[str, StormConfig | dict], base: StormConfig | None = N
         cfg = c if isinstance(c, StormConfig) else replace(base or StormConfig(), **c)
         s = simulate_storm(cfg).summary
         rows[name] = {k: v for k, v in s.as_dict().items() if k not in ("tick_s", "limit")}
+    import pandas as pd
+
     return pd.DataFrame(rows).T

@@ -51,7 +51,9 @@ RECURSION_LIMIT = limits.RECURSION_LIMIT
 
 SUCCESS = "Success"
 RETRIES_EXHAUSTED, EVENT_AGE_EXCEEDED = retry.RETRIES_EXHAUSTED, retry.EVENT_AGE_EXCEEDED
-RECURSION_STOPPED = "RecursiveInvocationDropped"  # the CloudWatch metric's name for it
+# The error type the lab logs for a stopped loop (stored chapter outputs show it). AWS's CloudWatch
+# metric is named RecursiveInvocationsDropped, plural: see lambda_lab.metrics.
+RECURSION_STOPPED = "RecursiveInvocationDropped"
 
 
 @dataclass
@@ -94,6 +96,9 @@ class AsyncQueue:
         # Its own stream, so duplicates do not shift the runtime's request ids or durations.
         self.rng = random.Random(f"async-queue-{lab.seed}")
         self._live: set[int] = set()
+        # request id -> (function, seconds since the lab started): AsyncEventsReceived and the
+        # start of every attempt's AsyncEventAge (lambda_lab.metrics).
+        self.received: dict[str, tuple[str, float]] = {}
         self._tasks: dict[int, Any] = {}  # scheduled and not yet run, so stop() can cancel them
         self._keys = itertools.count()
         self._stopped = False
@@ -192,6 +197,7 @@ class AsyncQueue:
         if self._stopped:
             raise RuntimeError("the lab is closed")
         request_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        self.received[request_id] = (fn.name, round(self.lab.clock.elapsed(), 6))
         depth = self.lab.runtime.current_depth() + 1 if depth is None else depth
         copies = 1 + (self.rng.random() < self.config_for(fn).duplicate_rate)
         row_source, row_item = (entry.source, entry.item) if entry is not None else (source, item or request_id)

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from .. import limits
-from ..errors import ConfigurationError
 
-#: Kept because ``check/sqs.py`` imports it; the number and its source are in ``limits``.
+
 def check_window(window_s: float, *, source: str) -> None:
     """``MaximumBatchingWindowInSeconds``: 0-300 seconds, for every batching mapping.
 

@@ -272,7 +272,7 @@ class S3Notification:
                                 ids=self.ids, epoch_s=epoch_s, configuration_id=self.id, **fields)
 
     def _deliver(self, rec: dict[str, Any], key: str, writer_depth: int) -> None:
-        event = s3_events.event(rec)
+        event = s3_events.event([rec])
         self.delivered.append(event)
         entry = self.lab.ledger.accept("s3", f"{key} {rec['s3']['object']['sequencer']}", self.fn.name)
         self.lab.async_queue.submit(self.fn, event, source="s3", items=(key,), depth=writer_depth + 1, entry=entry)

@@ -5,13 +5,14 @@ What it does, as AWS does it (https://docs.aws.amazon.com/lambda/latest/dg/with-
 * up to N batches in flight (5 at the start, growing by up to 300 a minute while a
   backlog lasts, capped by ``maximum_concurrency`` or 1,000); each batch is one
   or more ``ReceiveMessage`` calls, filtered, capped at the batch size and 6 MB;
-* messages that match no filter pattern are deleted without an invocation;
+* messages that match no filter pattern are deleted without an invocation
+  (``matches_filter``: the body's format decides what a pattern sees);
 * at the invocation's end: success deletes the batch; an error, a timeout or an
   invalid partial response deletes nothing and the messages come back when their
   visibility timeout runs out; with ``ReportBatchItemFailures`` only the listed
   messages come back; a throttled batch is retried until its visibility timeout;
 * the dead-letter queue is the queue's own ``RedrivePolicy`` (moto moves a message
-  on the receive after ``maxReceiveCount`` receives); ``redrive`` moves messages back.
+  on the receive after ``maxReceiveCount`` receives); ``helpers.sqs.redrive`` moves messages back.
 * every message is a row of ``lab.outcomes()``: ``processed`` when deleted after success,
   ``dropped`` when a filter or the silent-loss case deletes it, ``dead_letter`` when moto
   moves it. No API names the messages a receive moved, so around a receive that can move
@@ -21,6 +22,9 @@ moto has no long polling under a frozen clock, so the poller looks at the queue
 when something can have changed: a send through the lab's SQS client, the end of
 an invocation, a visibility timeout it knows about, or a back-off timer (1 s
 doubling to 20 s, SQS's longest long poll) for anything else.
+
+This module is the Lambda side only; what a chapter does to a queue from outside (send
+many messages, count them, read a dead-letter queue, redrive it) is in ``helpers/sqs.py``.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import hashlib
 import json
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .. import ledger as L
 from .. import limits
@@ -127,6 +131,9 @@ def check_visibility(timeout_s: float, visibility_timeout_s: float, window_s: fl
     return None
 
 
+# --------------------------------------------------------------- filter criteria
+
+
 def normalize_filters(filter_patterns: Any) -> list[dict]:
     """Accept a pattern, a list of patterns (dicts or JSON text), or Lambda's
     ``{"Filters": [{"Pattern": "..."}]}``; validate each and return dicts."""
@@ -137,6 +144,50 @@ def normalize_filters(filter_patterns: Any) -> list[dict]:
     elif isinstance(filter_patterns, (dict, str)):
         filter_patterns = [filter_patterns]
     return [patterns.validate(p) for p in filter_patterns]
+
+
+def matches_filter(pattern: dict | str, record: dict) -> bool:
+    """Apply a Lambda filter-criteria pattern to one SQS record, as the mapping does.
+
+    The pattern sees the record shape (``body``, ``attributes``,
+    ``messageAttributes``, ...). The ``body`` is a string, so Lambda compares the
+    *format* of the body with the format of the pattern's ``body`` entry
+    (invocation-eventfiltering page, "Filter criteria and message format"):
+
+    ============  ========================  =====================================
+    body          ``body`` in the pattern   result
+    ============  ========================  =====================================
+    JSON object   object (``{"k": [..]}``)  match against the parsed body
+    plain string  rule list (``["x"]``)     match against the raw string
+    either        absent                    only the other keys are filtered
+    JSON object   rule list                 dropped (format mismatch)
+    plain string  object                    dropped (format mismatch)
+    ============  ========================  =====================================
+
+    Here a body counts as JSON only if it parses to a JSON *object*. Lambda's
+    current SQS page says SQS mappings support filtering on ``body`` only; other
+    keys are still evaluated here so the notebook can show the record shape.
+    Raises :class:`~lambda_lab.patterns.InvalidPatternError` for a pattern AWS refuses.
+    """
+    checked = patterns.validate(pattern)
+    if "body" not in checked:
+        return patterns.match_checked(checked, record)
+    parsed = _json_object(record.get("body"))
+    if isinstance(checked["body"], dict) != (parsed is not None):
+        return False
+    subject = record if parsed is None else {**record, "body": parsed}
+    return patterns.match_checked(checked, subject)
+
+
+def _json_object(body: Any) -> dict | None:
+    """The body parsed as a JSON object, or None for a plain (non-object) string."""
+    if not isinstance(body, str):
+        return None
+    try:
+        parsed = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 @dataclass
@@ -454,7 +505,7 @@ class SqsEventSourceMapping:
         return [mid for *_, mid in sorted(due)]
 
     def _dead_letter_depth(self) -> int:
-        return sum(queue_counts(self.lab, self.sqs.get_queue_url(QueueName=self._dlq_name)["QueueUrl"]).values())
+        return queue_depth(self.sqs, self.sqs.get_queue_url(QueueName=self._dlq_name)["QueueUrl"])
 
     def _record_dead_letters(self, due: list[str], before: int) -> None:
         """End the messages moto moved in the last receive: as many as the DLQ grew, in queue order."""
@@ -470,7 +521,7 @@ class SqsEventSourceMapping:
         pairs = [(m, sqs_events.record(m, self.queue_arn, self.lab.region)) for m in messages]
         if not self.filters:
             return pairs
-        keep = [(m, r) for m, r in pairs if any(patterns.matches_sqs_record(p, r) for p in self.filters)]
+        keep = [(m, r) for m, r in pairs if any(matches_filter(p, r) for p in self.filters)]
         dropped = [(m, r) for m, r in pairs if not any(r is k[1] for k in keep)]
         if dropped:
             self._delete([m for m, _ in dropped])
@@ -592,7 +643,7 @@ class SqsEventSourceMapping:
         self._schedule_poll(min(candidates))
 
     def _queue_depth(self) -> int:
-        return sum(queue_counts(self.lab, self.queue_url).values())
+        return queue_depth(self.sqs, self.queue_url)
 
 
 def _reported_failures(response: Any) -> set[str]:
@@ -608,7 +659,14 @@ def _mapping_uuid(queue_arn: str, function: str, seed: int) -> str:
     return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-a{digest[17:20]}-{digest[20:32]}"
 
 
-# --------------------------------------------------------------- moving messages back
+# --------------------------------------------------------------- reading the queue
+
+#: What GetQueueAttributes calls the messages a queue holds, by state.
+COUNT_ATTRIBUTES = {
+    "visible": "ApproximateNumberOfMessages",
+    "in_flight": "ApproximateNumberOfMessagesNotVisible",
+    "delayed": "ApproximateNumberOfMessagesDelayed",
+}
 
 
 def receive(sqs: Any, queue_url: str, want: int) -> list[dict]:
@@ -622,86 +680,7 @@ def receive(sqs: Any, queue_url: str, want: int) -> list[dict]:
     ).get("Messages", [])
 
 
-def redrive(lab: "Lab", dlq_url: str, source_url: str, max_messages: int | None = None) -> int:
-    """Move messages from a dead-letter queue back to ``source_url``; return how many moved.
-
-    A stand-in for SQS's StartMessageMoveTask, which moto lacks. Each message is
-    sent again with its body and message attributes (and, for FIFO, its group and
-    a fresh deduplication id, so the 5-minute dedup window cannot swallow it),
-    then deleted from the dead-letter queue. The moved copy gets a new message id
-    and starts again at ApproximateReceiveCount 1.
-    """
-    sqs = lab.client("sqs")
-    fifo = is_fifo(source_url)
-    moved = 0
-    while max_messages is None or moved < max_messages:
-        want = RECEIVE_MAX if max_messages is None else min(RECEIVE_MAX, max_messages - moved)
-        messages = receive(sqs, dlq_url, want)
-        if not messages:
-            break
-        for m in messages:
-            sqs.send_message(**_resend_params(source_url, m, fifo))
-            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=m["ReceiptHandle"])
-            moved += 1
-    return moved
-
-
-def _resend_params(source_url: str, message: dict, fifo: bool) -> dict[str, Any]:
-    params: dict[str, Any] = {"QueueUrl": source_url, "MessageBody": message["Body"]}
-    if message.get("MessageAttributes"):
-        params["MessageAttributes"] = message["MessageAttributes"]
-    if fifo:
-        params["MessageGroupId"] = message["Attributes"]["MessageGroupId"]
-        params["MessageDeduplicationId"] = hashlib.sha256(message["MessageId"].encode()).hexdigest()
-    return params
-
-
-def queue_counts(lab: "Lab", queue_url: str) -> dict[str, int]:
-    """Visible, in-flight and delayed message counts of a queue (GetQueueAttributes)."""
-    attrs = lab.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed"])["Attributes"]
-    return {
-        "visible": int(attrs["ApproximateNumberOfMessages"]),
-        "in_flight": int(attrs["ApproximateNumberOfMessagesNotVisible"]),
-        "delayed": int(attrs["ApproximateNumberOfMessagesDelayed"]),
-    }
-
-
-def receive_all(lab: "Lab", queue_url: str) -> list[dict]:
-    """Every visible message in a queue (bodies and attributes), leaving them in flight.
-
-    For looking inside a dead-letter queue in a chapter; the messages become
-    visible again after the queue's visibility timeout.
-    """
-    sqs = lab.client("sqs")
-    out: list[dict] = []
-    while True:
-        messages = receive(sqs, queue_url, RECEIVE_MAX)
-        if not messages:
-            return out
-        out.extend(messages)
-
-
-def send_all(lab: "Lab", queue_url: str, bodies: Iterable[str], group_id: str | None = None) -> list[str]:
-    """Send ``bodies`` in order (SendMessageBatch, 10 at a time); return the message ids.
-
-    For a FIFO queue pass ``group_id`` (or a callable body -> group id); each
-    message gets a deduplication id from its position so equal bodies are kept.
-    """
-    sqs = lab.client("sqs")
-    fifo = is_fifo(queue_url)
-    ids: list[str] = []
-    items = list(bodies)
-    for start in range(0, len(items), RECEIVE_MAX):
-        entries = []
-        for n, body in enumerate(items[start:start + RECEIVE_MAX]):
-            entry: dict[str, Any] = {"Id": str(n), "MessageBody": body}
-            if fifo:
-                entry["MessageGroupId"] = group_id(body) if callable(group_id) else (group_id or "default")
-                entry["MessageDeduplicationId"] = f"{start + n}-{hashlib.sha256(body.encode()).hexdigest()[:32]}"
-            entries.append(entry)
-        resp = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
-        by_id = {e["Id"]: e["MessageId"] for e in resp.get("Successful", [])}
-        ids.extend(by_id[str(n)] for n in range(len(entries)) if str(n) in by_id)
-    return ids
+def queue_depth(sqs: Any, queue_url: str) -> int:
+    """Messages in a queue, visible, in flight and delayed together (GetQueueAttributes)."""
+    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=list(COUNT_ATTRIBUTES.values()))
+    return sum(int(attrs["Attributes"][name]) for name in COUNT_ATTRIBUTES.values())
