@@ -15,8 +15,9 @@ One row per datapoint, columns ``namespace, metric, dimension, period, statistic
 
 A period with no data has no datapoint, as in CloudWatch: a minute without invocations has
 no ``Invocations`` row, not a 0 (Sum metrics are not zero-filled). Each datapoint carries the
-time of the event it counts; for invocations that is when the function was invoked ("the
-timestamp on an error metric reflects when the function was invoked").
+time of the event it counts: when the function was invoked for invocation metrics ("the
+timestamp on an error metric reflects when the function was invoked"), when the write failed
+for ``DeadLetterErrors``, when Lambda gave the event up for ``AsyncEventsDropped``.
 
 ``AWS/Lambda``, dimension ``FunctionName``:
 
@@ -25,7 +26,8 @@ metric                         statistics (unit)       what the lab counts
 =============================  ======================  ==================================================
 Invocations                    Sum                     attempts that ran (success, error, timeout); an SQS
                                                        batch is one; throttles and drops are not
-Errors                         Sum                     attempts that ended in error or timeout
+Errors                         Sum                     attempts that ended in error or timeout (a batch
+                                                       that reports item failures succeeded)
 Throttles                      Sum                     throttled attempts (they ran nothing)
 Duration                       Average, Maximum, p99   ``duration_ms`` of attempts that ran; the log keeps
                                (ms)                    the cold start apart in ``init_duration_ms``, and
@@ -34,10 +36,12 @@ ConcurrentExecutions           Maximum                 most environments busy at
 DeadLetterErrors               Sum                     failed writes to the dead-letter queue (``lab.sends``)
 DestinationDeliveryFailures    Sum                     failed writes to a destination (``lab.sends``)
 RecursiveInvocationsDropped    Sum                     invocations not run because a loop was detected
-AsyncEventsReceived            Sum                     events Lambda queued (``InvocationType=Event``)
+AsyncEventsReceived            Sum                     events Lambda queued (``InvocationType=Event``),
+                                                       once each even when ``duplicate_rate`` runs a copy
 AsyncEventAge                  Average, Maximum (ms)   per attempt that ran: from queueing to that attempt
-AsyncEventsDropped             Sum                     events that ended without a successful run, even
-                                                       when they reached a DLQ or on-failure destination
+AsyncEventsDropped             Sum                     events (copies included) that ended without a
+                                                       successful run, even when they reached a DLQ or
+                                                       on-failure destination; a stopped loop's too
 =============================  ======================  ==================================================
 
 ``AWS/SQS``, dimension ``QueueName``: ``ApproximateNumberOfMessagesVisible`` (Maximum, count)
@@ -54,9 +58,9 @@ Where the lab simplifies CloudWatch (say so in a chapter's "In production"):
   included; AWS reports while a queue is active. ``ApproximateAgeOfOldestMessage`` is
   reported while the queue holds a message, as AWS does.
 - The oldest message is the oldest non-deleted one (in flight and delayed included). AWS
-  leaves out messages received three or more times ("poison-pill messages are excluded");
-  the lab does not. A message moto moved to a dead-letter queue counts from the move, as on
-  AWS, when the lab's SQS mapping recorded it (``lab.outcomes()`` ``dead_letter``).
+  leaves out poison-pill messages, those received three or more times and not deleted; the
+  lab does not. A message moto moved to a dead-letter queue counts from the move, as on AWS,
+  when the lab's SQS mapping recorded it (``lab.outcomes()`` ``dead_letter``).
 - ``ConcurrentExecutions`` is the exact maximum of the lab's environments, not a sample.
 - ``p99`` is the nearest-rank percentile: the smallest value at or above 99 % of the
   datapoints, so the Maximum below 100 invocations.
@@ -200,7 +204,7 @@ def _async_event_age(run: Run) -> pd.DataFrame:
     queued = run.received[["request_id", "time"]].rename(columns={"time": "queued"})
     attempts = _ran(run).merge(queued, on="request_id")  # only async events have a queueing time
     return _observations(attempts["function"], attempts["start"],
-                         ((attempts["start"] - attempts["queued"]) * 1000).round(3))
+                         ((attempts["start"] - attempts["queued"]) * 1000).round(1))
 
 
 def _async_dropped(run: Run) -> pd.DataFrame:
@@ -342,7 +346,7 @@ class QueueSampler:
         self._task: Any = None
 
     def start(self) -> None:
-        """Sample now and then at every minute of virtual time (in-process moto only)."""
+        """Take a sample now and at every whole minute of virtual time (in-process moto only)."""
         if self.lab.endpoint_url is None:
             self._task = self.lab.scheduler.at(self.lab.clock.now(), self._sample, "cloudwatch: sample queues")
 
@@ -359,6 +363,7 @@ class QueueSampler:
         return frame.astype({"time": float, "visible": int, "oldest_sent": float})
 
     def _sample(self) -> None:
+        # moto is imported where it is used, as Lab._start_moto does: other endpoints never load it.
         from moto.core.utils import unix_time_millis
 
         clock = self.lab.clock

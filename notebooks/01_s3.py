@@ -438,7 +438,40 @@ lab.run_until_idle()
 lab.log.to_frame("thumbnailer-fixed")["outcome"].value_counts()
 
 # %% [markdown]
-# ### 5.5 The test event a queue receives
+# ### 5.5 How you would have noticed: the metrics
+#
+# Nobody reads the log of every invocation. In production these failures show up on the
+# function's **Monitor** tab, as CloudWatch metrics per minute. `lab.metrics()` computes them
+# from the run with AWS's names and definitions
+# ([types of metrics for Lambda functions](https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html)):
+# one row per metric, function, one-minute period and statistic. The importer's, a column per
+# minute (seconds since the lab started):
+
+# %%
+importer_metrics = lab.metrics(dimension="importer")
+importer_metrics.pivot_table(index=["metric", "statistic"], columns="period", values="value", sort=False)
+
+# %%
+plots.metrics.console(importer_metrics, ["Invocations", "Errors", "AsyncEventAge", "AsyncEventsDropped"],
+                      title="importer: one bad file, as CloudWatch shows it")
+plt.show()
+
+# %% [markdown]
+# Three things to read. `Errors` counts attempts, not events: one bad file gives three.
+# `AsyncEventAge` is the time from Lambda's queue to each attempt, so it climbs with every retry:
+# an alarm on it catches a function that is falling behind. And `AsyncEventsDropped` counts the
+# bad file's event although it reached the on-failure destination: AWS counts "events that are
+# dropped without successfully executing the function", destination or not. A failed write to
+# the destination itself would show as `DestinationDeliveryFailures`; here there is none.
+#
+# The loop of 5.4 has its own metric, the invocation Lambda stopped:
+
+# %%
+loop_metrics = lab.metrics(dimension="thumbnailer")
+loop_metrics[loop_metrics["metric"].isin(["Invocations", "RecursiveInvocationsDropped"])]
+
+# %% [markdown]
+# ### 5.6 The test event a queue receives
 #
 # When you put a notification configuration that targets an **SQS queue** (or SNS topic), S3
 # sends it an `s3:TestEvent` message, with no `Records` key. A consumer that does
@@ -462,7 +495,7 @@ body
 is_test_event(body), body.get("Records", [])
 
 # %% [markdown]
-# ### 5.6 100,000 files at once
+# ### 5.7 100,000 files at once
 #
 # S3 sends one event per object, and each becomes one asynchronous invocation. Drop 100,000
 # files into a bucket and Lambda tries to run 100,000 invocations as fast as it can scale,

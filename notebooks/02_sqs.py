@@ -199,6 +199,31 @@ lab.log.to_frame("strict")[["start", "outcome", "batch_size", "attempt", "error_
 # %%
 lab.outcomes("strict")[["attempts", "ending", "where"]]
 
+# %% [markdown]
+# **How you would have noticed.** In production nobody reads this log; CloudWatch draws it.
+# `lab.metrics()` computes, per minute, the metrics the Lambda and SQS consoles show
+# ([Lambda metrics](https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html),
+# [SQS metrics](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html)).
+# CloudWatch samples a queue once a minute, so we let one more virtual minute pass first.
+# For the function, every invocation is an error:
+
+# %%
+lab.run(60)
+poison_metrics = lab.metrics()
+plots.metrics.console(poison_metrics, ["Invocations", "Errors", "Duration"], dimension="strict",
+                      title="strict: one poison message")
+plt.show()
+
+# %% [markdown]
+# And the queues. While the batch is in flight its messages are not *visible*, so the source
+# queue's `ApproximateNumberOfMessagesVisible` stays at 0 and only `ApproximateAgeOfOldestMessage`
+# shows the trouble, growing by a minute each minute. Then the dead-letter queue fills:
+# `ApproximateNumberOfMessagesVisible` above 0 on a dead-letter queue is the alarm that catches it.
+
+# %%
+queues = poison_metrics[poison_metrics["dimension"].isin(["payments", "payments-dlq"])]
+queues.pivot_table(index=["dimension", "metric"], columns="period", values="value", sort=False)
+
 # %%
 strict_frame = lab.log.to_frame("strict")
 bodies = {m["MessageId"]: m["Body"] for m in receive_all(lab, poison_dlq)}
@@ -611,6 +636,9 @@ check.fifo_stop_at_first_failure(ex3_handler)
 # - **Recursive loops:** the lab tracks how deep in a chain each message was sent (for the log),
 #   but does not stop an SQS loop after about 16 invocations as Lambda does
 #   ([invocation-recursion](https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html)).
+# - **Metrics.** `lab.metrics()` computes CloudWatch's metrics from the lab's own records, exactly;
+#   SQS's are samples at each virtual minute, and unlike AWS the lab keeps poison-pill messages
+#   in `ApproximateAgeOfOldestMessage`. `lambda_lab.metrics` lists every simplification.
 # - **Provisioned mode** for SQS mappings (dedicated pollers) is not modelled
 #   ([services-sqs-parameters](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html)).
 

@@ -241,18 +241,21 @@ def test_every_metric_is_named_as_aws_names_it():
 
 
 def test_console_data_and_one_panel_per_metric(lab):
-    fn = lab.function("f", failing, duration_ms=250, init_duration_ms=0, maximum_retry_attempts=1)
+    fn = lab.function("f", failing, duration_ms=250, init_duration_ms=0)
     fn.invoke_async({})
-    lab.run_until_idle()
+    lab.run_until_idle()  # attempts in the periods starting at 0 s, 60 s and 180 s
     frame = lab.metrics()
     data = console_data(frame, ["Invocations", "Duration", "Throttles"], dimension="f")
     assert list(dict.fromkeys(data["metric"])) == ["Invocations", "Duration"]  # no throttles: no rows
     assert set(data.loc[data["metric"] == "Invocations", "kind"]) == {"bar"}
     assert set(data.loc[data["metric"] == "Duration", "kind"]) == {"line"}
     assert set(data.loc[data["metric"] == "Invocations", "color"]) == {COLORS["success"]}
-    assert data.loc[data["metric"] == "Duration", "statistic"].tolist() == ["Average", "Maximum", "p99"] * 2
+    assert data.loc[data["metric"] == "Duration", "statistic"].tolist() == ["Average", "Maximum", "p99"] * 3
     figure = console(frame, ["Invocations", "Duration", "Throttles"], dimension="f")
     assert len(figure.axes) == 3
+    average = figure.axes[1].lines[0]
+    assert list(average.get_xdata()) == [0, 60, 120, 180]
+    assert [str(y) for y in average.get_ydata()] == ["250.0", "250.0", "nan", "250.0"]  # no line across 120 s
     assert figure.axes[2].texts[0].get_text() == "no data"
     every = console(frame)  # one dimension in the frame: no need to name it
     assert len(every.axes) == len(set(frame["metric"]))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from ..sources.sqs import COUNT_ATTRIBUTES, RECEIVE_MAX, is_fifo, receive
+from ..sources.sqs import COUNT_ATTRIBUTES, RECEIVE_MAX, is_fifo, queue_attributes, receive
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -43,8 +43,7 @@ def send_all(
 
 def queue_counts(lab: "Lab", queue_url: str) -> dict[str, int]:
     """Visible, in-flight and delayed message counts of a queue (GetQueueAttributes)."""
-    attrs = lab.client("sqs").get_queue_attributes(
-        QueueUrl=queue_url, AttributeNames=list(COUNT_ATTRIBUTES.values()))["Attributes"]
+    attrs = queue_attributes(lab.client("sqs"), queue_url)
     return {state: int(attrs[name]) for state, name in COUNT_ATTRIBUTES.items()}
 
 

@@ -5,6 +5,7 @@ schedule), ``sqs`` (deliveries per message), ``metrics`` (CloudWatch-style panel
 from ``palette``. The data behind each figure comes from a separate function so tests can check it.
 """
 
+from . import async_retries, metrics, sqs
 from .invocations import concurrency, concurrency_series, timeline
 
-__all__ = ["concurrency", "concurrency_series", "timeline"]
+__all__ = ["async_retries", "concurrency", "concurrency_series", "metrics", "sqs", "timeline"]

@@ -27,8 +27,8 @@ METRIC_COLORS = {"Invocations": "success", "Errors": "error", "Throttles": "thro
                  "DeadLetterErrors": "dropped", "DestinationDeliveryFailures": "dropped",
                  "RecursiveInvocationsDropped": "dropped", "AsyncEventsDropped": "dropped"}
 
-#: Line style per statistic, so a metric with several (Duration) keeps one colour.
-STYLES = {"Sum": "-", "Average": "-", "Maximum": "--", "p99": ":"}
+#: Line styles for a metric's first, second and third statistic: one colour per metric.
+STYLES = ("-", "--", ":")
 
 DATA_COLUMNS = ["metric", "statistic", "period", "value", "kind", "color"]
 
@@ -99,11 +99,13 @@ def _panel(ax: plt.Axes, name: str, rows: pd.DataFrame, period_s: int) -> None:
     if rows.empty:
         ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color=COLORS["muted"])
         return
-    for statistic, points in rows.groupby("statistic", sort=False):
+    for style, (statistic, points) in zip(STYLES, rows.groupby("statistic", sort=False)):
         color = points["color"].iloc[0]
         if name in LINES:
-            ax.plot(points["period"], points["value"], marker="o", linestyle=STYLES.get(statistic, "-"),
-                    color=color, label=statistic)
+            # NaN where a period has no datapoint, so the line breaks there instead of bridging it.
+            every = range(points["period"].min(), points["period"].max() + period_s, period_s)
+            series = points.set_index("period")["value"].reindex(every)
+            ax.plot(series.index, series.to_numpy(), marker="o", linestyle=style, color=color, label=statistic)
         else:
             ax.bar(points["period"], points["value"], width=0.8 * period_s, align="edge", color=color,
                    label=statistic)

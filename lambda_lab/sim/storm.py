@@ -38,7 +38,7 @@ from . import cost as _cost
 from . import params as P
 from . import theory
 from ._rng import Seed, make_rng
-from .config import ARRIVALS, JITTERS, MODES, StormConfig  # noqa: F401  (JITTERS, MODES: public here before config.py)
+from .config import ARRIVALS, JITTERS, MODES, StormConfig  # noqa: F401 (re-exported: defined here before)
 
 if TYPE_CHECKING:  # pandas is imported where a DataFrame is built: the command line never needs it
     import pandas as pd
@@ -286,8 +286,10 @@ def _min_retry_s(cfg: StormConfig) -> float:
 
 
 def _stable_order(key: np.ndarray, span: int) -> np.ndarray:
-    """``np.argsort(key, kind="stable")`` for integers 0..span: as bytes or shorts, numpy's
-    stable argsort is a radix sort."""
+    """The order that sorts ``key`` (integers 0..span), ties kept in place.
+
+    Narrowed to 8 or 16 bits when the span allows, numpy's stable argsort is a radix sort.
+    """
     return np.argsort(key.astype(np.uint8 if span < 256 else np.uint16 if span < 65_536 else np.int64), kind="stable")
 
 
@@ -383,17 +385,18 @@ class _Calendar:
 
 
 def _by_tick(ev: Events, base: int, epoch: int) -> tuple[Events, list[int], list[int]]:
-    """One epoch's events sorted by tick, ties in line order (without "due"), the ticks with
-    events and how many each has."""
-    due = ev.pop("due")
+    """One epoch's events (from tick ``base``) sorted by tick, ties in line order, without
+    "due"; the ticks that have events, and how many each has."""
+    due = ev["due"]
+    rest = {name: col for name, col in ev.items() if name != "due"}
     lo, hi = int(due.min()), int(due.max())
     if lo == hi:
-        return ev, [lo], [due.size]
+        return rest, [lo], [due.size]
     key = due - base
     order = _stable_order(key, epoch - 1)
     cnt = np.bincount(key, minlength=epoch)
     nzt = np.flatnonzero(cnt)
-    return {name: col.take(order) for name, col in ev.items()}, (nzt + base).tolist(), cnt[nzt].tolist()
+    return {name: col.take(order) for name, col in rest.items()}, (nzt + base).tolist(), cnt[nzt].tolist()
 
 
 def _turned_away(ev: Events, ticks: list[int], counts: list[int], admitted: list[int]) -> Events:
@@ -420,6 +423,14 @@ def _retry(cfg: StormConfig, ev: Events, dt: float, rng: np.random.Generator) ->
     return out
 
 
+def _too_old(ev: Events, first_arrival: int, max_age: int) -> np.ndarray | None:
+    """Which events' next attempt ("due") falls after their maximum age (ticks); None if none do."""
+    if int(ev["due"].max()) - first_arrival <= max_age:  # nobody can be: skip the per-event check
+        return None
+    old = ev["due"] - ev.get("arr", first_arrival) > max_age
+    return old if old.any() else None
+
+
 def _async(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng, progress) -> dict:
     n_ev = t_arr.size
     arr_tick = np.floor(t_arr / dt).astype(np.int64)
@@ -433,7 +444,7 @@ def _async(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng, progress) -> dic
     gate = _Gate(cfg, dt, horizon)
     started, throttled, dropped = _Grow(horizon), _Grow(horizon), _Grow(horizon)
     first: Events = {"due": arr_tick.astype(np.int32), "tries": np.zeros(n_ev, dtype=np.int16)}
-    if n_ev and arr_tick[-1] != first_arrival:
+    if n_ev and int(arr_tick.max()) != first_arrival:  # else every age counts from first_arrival
         first["arr"] = first["due"].copy()
     if cfg.jitter == "decorrelated_jitter":
         first["prev"] = np.full(n_ev, cfg.retry_base_s, dtype=np.float32)
@@ -443,10 +454,7 @@ def _async(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng, progress) -> dic
     n_epochs = 0
     while (nxt := calendar.next_epoch()) is not None:
         e, ev = nxt
-        if epoch == 1:
-            ticks, counts = [e], [ev.pop("due").size]
-        else:
-            ev, ticks, counts = _by_tick(ev, e * epoch, epoch)
+        ev, ticks, counts = _by_tick(ev, e * epoch, epoch)
         admitted = []
         for t, n in zip(ticks, counts):
             gate.advance(t)
@@ -457,19 +465,17 @@ def _async(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng, progress) -> dic
         if sum(admitted) < sum(counts):
             away = _turned_away(ev, ticks, counts, admitted)
             ev = _retry(cfg, away, dt, rng)
-            hi = int(ev["due"].max())
-            if hi - first_arrival > max_age:  # someone may be too old: check each event
-                old = ev["due"] - ev.get("arr", first_arrival) > max_age
-                if old.any():
-                    dropped.ensure(int(away["due"].max()) + 2)
-                    np.add.at(dropped.a, away["due"][old], 1)
-                    finished += int(old.sum())
-                    ev = _select(ev, ~old)
-                    hi = int(ev["due"].max()) if ev["due"].size else hi
+            old = _too_old(ev, first_arrival, max_age)
+            if old is not None:  # dropped at the tick of their last, throttled, attempt
+                dropped.ensure(int(away["due"].max()) + 2)
+                np.add.at(dropped.a, away["due"][old], 1)
+                finished += int(old.sum())
+                ev = _select(ev, ~old)
             if ev["due"].size:
+                lo, hi = int(ev["due"].min()), int(ev["due"].max())
                 started.ensure(hi + 2)
                 throttled.ensure(hi + 2)
-                calendar.schedule(ev, int(ev["due"].min()), hi)
+                calendar.schedule(ev, lo, hi)
         n_epochs += 1
         if progress is not None and n_epochs % 200 == 0:
             progress(finished / max(1, n_ev))

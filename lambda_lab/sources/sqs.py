@@ -246,9 +246,9 @@ class SqsEventSourceMapping:
         self.report_batch_item_failures = report_batch_item_failures
         self.maximum_concurrency = maximum_concurrency
         self.sqs = lab.client("sqs")
-        attrs = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn", "VisibilityTimeout"])
-        self.queue_arn = attrs["Attributes"]["QueueArn"]
-        warning = check_visibility(fn.timeout_s, int(attrs["Attributes"]["VisibilityTimeout"]), self.window_s)
+        attrs = queue_attributes(self.sqs, queue_url)
+        self.queue_arn = attrs["QueueArn"]
+        warning = check_visibility(fn.timeout_s, int(attrs["VisibilityTimeout"]), self.window_s)
         if warning:
             # A fixed "filename" keeps the printed warning free of paths and identical run to run.
             warnings.warn_explicit(warning, VisibilityTimeoutWarning, "sqs_trigger", 1)
@@ -468,10 +468,9 @@ class SqsEventSourceMapping:
     def _visibility_timeout(self) -> float:
         # Read once per poll: someone may change the queue after the mapping was created.
         if self._vt_s is None:
-            attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url,
-                                                  AttributeNames=["VisibilityTimeout", "RedrivePolicy"])
-            self._vt_s = float(attrs["Attributes"]["VisibilityTimeout"])
-            policy = attrs["Attributes"].get("RedrivePolicy")
+            attrs = queue_attributes(self.sqs, self.queue_url)
+            self._vt_s = float(attrs["VisibilityTimeout"])
+            policy = attrs.get("RedrivePolicy")
             self._redrive = json.loads(policy) if policy else None
             self._dlq_name = self._redrive["deadLetterTargetArn"].rsplit(":", 1)[-1] if policy else None
         return self._vt_s
@@ -680,7 +679,16 @@ def receive(sqs: Any, queue_url: str, want: int) -> list[dict]:
     ).get("Messages", [])
 
 
+def queue_attributes(sqs: Any, queue_url: str) -> dict[str, str]:
+    """Every attribute of a queue (GetQueueAttributes with ``All``).
+
+    Asking for ``All`` rather than a few names: moto rebuilds the whole attribute map for each
+    name asked (several times over), so one ``All`` is the cheapest read of any attribute.
+    """
+    return sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+
+
 def queue_depth(sqs: Any, queue_url: str) -> int:
     """Messages in a queue, visible, in flight and delayed together (GetQueueAttributes)."""
-    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=list(COUNT_ATTRIBUTES.values()))
-    return sum(int(attrs["Attributes"][name]) for name in COUNT_ATTRIBUTES.values())
+    attrs = queue_attributes(sqs, queue_url)
+    return sum(int(attrs[name]) for name in COUNT_ATTRIBUTES.values())
