@@ -30,8 +30,9 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lambda_lab import notebook, sim
+from lambda_lab import Lab, notebook, sim
 from lambda_lab.check import storms as check
+from lambda_lab.plots import metrics as cloudwatch
 from lambda_lab.sim import plots, storm
 
 notebook.setup()
@@ -253,6 +254,41 @@ plt.show()
 # The storm costs about twenty cents whichever way it runs: 100,000 × 200 ms at 512 MB is
 # 10,000 GB-seconds. The queue adds a few cents of SQS requests. Protection is cheap; the
 # expensive part is the database outage that direct invocation invites.
+
+# %% [markdown]
+# ## 7. How you would have noticed: the storm on the Monitor tab
+#
+# The simulation counts every event; in production you see CloudWatch. To see what the Lambda
+# console would draw, play a storm small enough to run event by event in the lab: 1,000
+# asynchronous events at one instant, against a function with reserved concurrency 10 that
+# takes 1 s each. `lab.metrics()` computes the function's metrics per minute from the run,
+# with AWS's definitions ([types of metrics for Lambda functions](https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html)).
+
+# %%
+lab = Lab(seed=SEED)
+resize = lab.function("resize", lambda event, context: None, duration_ms=1_000, reserved_concurrency=10)
+for i in range(1_000):
+    resize.invoke_async({"key": f"upload-{i:04d}.jpg"})
+lab.run_until_idle()
+storm_metrics = lab.metrics(dimension="resize")
+storm_metrics.pivot_table(index=["metric", "statistic"], columns="period", values="value", sort=False)
+
+# %%
+cloudwatch.console(storm_metrics, ["Invocations", "Throttles", "ConcurrentExecutions", "AsyncEventAge"],
+                   title="resize: 1,000 events, reserved concurrency 10")
+plt.show()
+
+# %% [markdown]
+# Read it as an on-call engineer would. `Throttles` is over ten times `Invocations` in the first
+# minute: most events were refused, some many times, yet nothing failed (`Errors` has no
+# datapoint) and nothing was lost. `ConcurrentExecutions` sits at the limit of 10 and then falls
+# below it while events are still waiting: the retry waves of section 2, spaced ever further
+# apart, leave the function idle between them. The metric that tells you how late the work is
+# running is `AsyncEventAge`: its Maximum reaches minutes, the wait an uploader feels. An alarm
+# on that age, and on `AsyncEventsDropped` above 0, is how you would have heard of the storm.
+
+# %%
+lab.close()
 
 # %% [markdown]
 # ## Try it (for instructors)
