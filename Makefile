@@ -28,14 +28,15 @@ lab: venv
 
 test: venv check-notebooks unit notebooks
 
+# nbval's plugin imports nbformat, whose jsonschema import costs ~3 s per process: the unit step skips it.
 unit: venv
-	$(BIN)/python -m pytest tests -q -n 2 -m "not notebook"
+	$(BIN)/python -m pytest tests -q -n 2 -p no:nbval --ignore=tests/notebooks
 
 check-notebooks: venv
 	$(BIN)/python tools/notebooks.py check $(NOTEBOOKS)
 
 notebooks: venv
-	$(BIN)/python -m pytest $(NBVAL_FLAGS) -n 2 --dist loadfile $(NOTEBOOKS) tests/test_notebooks_rerun.py
+	$(BIN)/python -m pytest $(NBVAL_FLAGS) -n 2 --dist loadfile $(NOTEBOOKS) tests/notebooks
 
 # Re-execute notebooks (all, or NB=notebooks/01_s3.ipynb), normalize them and rewrite their .py pair.
 refresh: venv

@@ -1,6 +1,7 @@
 """The ledger invariant, for every source: over random fault patterns, every accepted item
 has exactly one ending, and the endings add up to what was sent and agree with what the
-dead-letter queues and destinations hold.
+dead-letter queues and destinations hold. For SQS also: FIFO order per message group, and
+with ``report_batch_item_failures`` only the failing messages are retried and dead-lettered.
 
 About 100 patterns per source run in ``make test``; ``LAMBDA_LAB_SLOW=1`` runs 1,000.
 One lab serves every pattern of a test (fresh names each time), so a pattern costs
@@ -15,7 +16,7 @@ import os
 from collections import Counter, defaultdict
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from lambda_lab import Lab
@@ -55,11 +56,6 @@ def check_rows(rows, sent_items):
         event(f"a pattern with a {ending} item")  # --hypothesis-show-statistics shows the coverage
 
 
-def queue_ids(lab, name):
-    url = lab.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
-    return [m["MessageId"] for m in receive_all(lab, url)], url
-
-
 # --- SQS, standard and FIFO -----------------------------------------------------------------
 @st.composite
 def sqs_patterns(draw):
@@ -88,13 +84,20 @@ def run_sqs(lab, p):
             "deadLetterTargetArn": lab.arn("sqs", f"dlq-{tag}{suffix}"), "maxReceiveCount": str(p["max_receive"])})})["QueueUrl"]
     seen = Counter()
     listed = set()
+    succeeded = []
 
     def handler(event, context):
         failed = []
-        for record in event["Records"]:
+        records = event["Records"]
+        for n, record in enumerate(records):
             seen[record["body"]] += 1
-            if seen[record["body"]] <= p["fails"][int(record["body"].split("-")[1])]:
+            if seen[record["body"]] <= p["fails"][index(record["body"])]:
+                if p["fifo"]:  # AWS's rule for FIFO: stop, and report this record and every one after it
+                    failed.extend(r["messageId"] for r in records[n:])
+                    break
                 failed.append(record["messageId"])
+                continue
+            succeeded.append(record["body"])
         if failed and p["mode"] == "raise":
             raise ValueError(f"{len(failed)} failed")
         listed.update(failed)
@@ -106,25 +109,64 @@ def run_sqs(lab, p):
                               report_batch_item_failures=p["mode"] == "report",
                               maximum_concurrency=p["concurrency"])
     bodies = [f"m-{i}" for i in range(len(p["fails"]))]
-    ids = send_all(lab, url, bodies, group_id=lambda b: f"g{int(b.split('-')[1]) % p['groups']}")
+    ids = send_all(lab, url, bodies, group_id=lambda b: group(b, p))
     summary = finish(lab, mapping)
-    return summary, lab.outcomes(fn.name), ids, url, f"dlq-{tag}{suffix}", listed
+    return summary, lab.outcomes(fn.name), ids, url, f"dlq-{tag}{suffix}", listed, succeeded
+
+
+def index(body):
+    return int(body.split("-")[1])
+
+
+def group(body, p):
+    return f"g{index(body) % p['groups']}"
 
 
 @SETTINGS
 @given(sqs_patterns())
+# A failure ahead of a success in one FIFO batch: order holds only if the handler stops there.
+@example(dict(fifo=True, fails=[1, 0, 0], max_receive=3, mode="report", batch_size=10, groups=1, concurrency=None))
+# A partial batch: only the message that fails maxReceiveCount times is dead-lettered.
+@example(dict(fifo=False, fails=[3, 0, 1], max_receive=3, mode="report", batch_size=10, groups=1, concurrency=None))
 def test_sqs_every_message_ends_once(shared_lab, pattern):
     lab = shared_lab
-    summary, rows, ids, url, dlq, listed = run_sqs(lab, pattern)
+    summary, rows, ids, url, dlq, listed, succeeded = run_sqs(lab, pattern)
     assert summary.idle
     check_rows(rows, ids)
     assert sum(queue_counts(lab, url).values()) == 0
     by_ending = {e: set(rows.loc[rows["ending"] == e, "item"]) for e in ("processed", "dead_letter", "dropped")}
-    in_dlq, _ = queue_ids(lab, dlq)
-    assert sorted(in_dlq) == sorted(by_ending["dead_letter"])
+    dead = dead_letters(lab, dlq)
+    assert sorted(m["MessageId"] for m in dead) == sorted(by_ending["dead_letter"])
+    # A message reaches the DLQ by being received maxReceiveCount times (our look adds one more).
+    assert all(int(m["Attributes"]["ApproximateReceiveCount"]) > pattern["max_receive"] for m in dead)
     # Only the silent-loss configuration drops, and only what the handler listed as failed.
     assert by_ending["dropped"] <= (listed if pattern["mode"] == "report-off" else set())
     assert (rows["layer"] == "lambda").all()
+    if pattern["fifo"]:
+        check_fifo_order(succeeded, pattern)
+    elif pattern["mode"] == "report":
+        check_partial_batch(succeeded, dead, pattern)
+
+
+def dead_letters(lab, name):
+    """The dead-letter queue's messages (received once more by this look)."""
+    return receive_all(lab, lab.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def check_fifo_order(succeeded, pattern):
+    """Within a message group, messages first succeed in the order they were sent."""
+    firsts = list(dict.fromkeys(succeeded))
+    for g in {group(b, pattern) for b in firsts}:
+        order = [index(b) for b in firsts if group(b, pattern) == g]
+        assert order == sorted(order), f"group {g} out of order: {order}"
+
+
+def check_partial_batch(succeeded, dead, pattern):
+    """With report_batch_item_failures, only messages that failed maxReceiveCount times are
+    dead-lettered, and every other message succeeded exactly once (no batch-mate retried it)."""
+    fails, limit = pattern["fails"], pattern["max_receive"]
+    assert sorted(index(m["Body"]) for m in dead) == [i for i, f in enumerate(fails) if f >= limit]
+    assert sorted(index(b) for b in succeeded) == [i for i, f in enumerate(fails) if f < limit]
 
 
 # --- asynchronous invocation ----------------------------------------------------------------

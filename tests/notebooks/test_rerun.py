@@ -1,8 +1,8 @@
 """Running every cell of a chapter twice in one kernel prints what the notebook stores.
 
 nbval checks one fresh run; this checks that set-up is idempotent, as it must be for a
-learner who presses Run All a second time. It runs in ``make notebooks`` beside nbval (marker
-``notebook``), not in the unit step.
+learner who presses Run All a second time. It runs in ``make notebooks`` beside nbval, not in the
+unit step (which leaves ``tests/notebooks`` out: starting kernels is the slow part of the suite).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 #: What nbval compares, minus images (nbval skips them too).
 COMPARED = ("text/plain", "text/html", "application/json")
 
@@ -36,7 +36,6 @@ def _comparable(cell) -> list:
     return found
 
 
-@pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_run_all_twice_gives_the_stored_outputs(path):
     stored = nbformat.read(path, as_version=4)
