@@ -62,6 +62,10 @@ class VisibilityTimeoutWarning(UserWarning):
     """The queue's visibility timeout is below AWS's 6x guidance."""
 
 
+#: SQS operations on the lab's client the mapping listens to, and the method that hears each.
+HOOKED = {"SendMessage": "_on_send", "SendMessageBatch": "_on_send", "SetQueueAttributes": "_on_set_attributes"}
+
+
 def queue_name(queue_url: str) -> str:
     """The queue's name: the last part of its URL."""
     return queue_url.rstrip("/").rsplit("/", 1)[-1]
@@ -271,11 +275,11 @@ class SqsEventSourceMapping:
         self._seen: dict[str, _Seen] = {}  # accepted and not yet ended, by message id
         self._redrive: dict[str, Any] | None = None
         self._dlq_name: str | None = None
+        self._dlq_url: str | None = None
         self._hook_id = f"lambda-lab-sqs-{id(self)}"
-        self.sqs.meta.events.register("after-call.sqs.SendMessage", self._on_send, unique_id=self._hook_id + "-1")
-        self.sqs.meta.events.register("after-call.sqs.SendMessageBatch", self._on_send,
-                                      unique_id=self._hook_id + "-n")
-        for op in ("SendMessage", "SendMessageBatch"):
+        for op, hook in HOOKED.items():
+            self.sqs.meta.events.register(f"after-call.sqs.{op}", getattr(self, hook),
+                                          unique_id=f"{self._hook_id}-{op}")
             self.sqs.meta.events.register(f"provide-client-params.sqs.{op}", self._note_queue,
                                           unique_id=f"{self._hook_id}-p{op}")
         if enabled:
@@ -297,10 +301,9 @@ class SqsEventSourceMapping:
         for task in self._tasks:
             task.cancel()
         self._tasks.clear()
-        for suffix, event in (("-1", "after-call.sqs.SendMessage"), ("-n", "after-call.sqs.SendMessageBatch"),
-                              ("-pSendMessage", "provide-client-params.sqs.SendMessage"),
-                              ("-pSendMessageBatch", "provide-client-params.sqs.SendMessageBatch")):
-            self.sqs.meta.events.unregister(event, unique_id=self._hook_id + suffix)
+        for op in HOOKED:
+            self.sqs.meta.events.unregister(f"after-call.sqs.{op}", unique_id=f"{self._hook_id}-{op}")
+            self.sqs.meta.events.unregister(f"provide-client-params.sqs.{op}", unique_id=f"{self._hook_id}-p{op}")
 
     def disable(self) -> None:
         """Stop receiving (State=Disabled); batches in flight still finish."""
@@ -366,6 +369,11 @@ class SqsEventSourceMapping:
         if self.enabled:
             self._schedule_poll(self.lab.clock.now())
 
+    def _on_set_attributes(self, parsed: dict, context: dict, **_: Any) -> None:
+        """SetQueueAttributes through the lab's client: read the visibility timeout and redrive policy again."""
+        if queue_name(context.get("lambda_lab_queue_url", "")) == queue_name(self.queue_url):
+            self._vt_s = None
+
     def _schedule_poll(self, at_s: float) -> None:
         """Make sure a poll runs no later than ``at_s``."""
         if self._poll_task is not None and self._poll_task.pending:
@@ -385,11 +393,10 @@ class SqsEventSourceMapping:
         if self.stopped or not self.enabled:
             return
         woken, self._woken = self._woken, False
-        self._vt_s = None
         now = self.lab.clock.now()
         if self._backlog == 0 and not (woken or self._visible_at or self._carry or self._gathering):
             # Idle heartbeat: a cheap look at the counts before paying for a receive.
-            self._backlog = self._queue_depth()
+            self._backlog = self._read_queue()
             if self._backlog == 0:
                 self._schedule_poll(now + IDLE_POLL_MAX_S)
                 return
@@ -466,14 +473,22 @@ class SqsEventSourceMapping:
         return messages
 
     def _visibility_timeout(self) -> float:
-        # Read once per poll: someone may change the queue after the mapping was created.
         if self._vt_s is None:
-            attrs = queue_attributes(self.sqs, self.queue_url)
-            self._vt_s = float(attrs["VisibilityTimeout"])
-            policy = attrs.get("RedrivePolicy")
-            self._redrive = json.loads(policy) if policy else None
-            self._dlq_name = self._redrive["deadLetterTargetArn"].rsplit(":", 1)[-1] if policy else None
+            self._read_queue()
         return self._vt_s
+
+    def _read_queue(self) -> int:
+        """One GetQueueAttributes: the messages in the queue; also refreshes the visibility timeout
+        and redrive policy, which someone may change after the mapping was created (a change
+        through the lab's client is seen at once, through another client at the next read)."""
+        attrs = queue_attributes(self.sqs, self.queue_url)
+        self._vt_s = float(attrs["VisibilityTimeout"])
+        policy = json.loads(attrs["RedrivePolicy"]) if attrs.get("RedrivePolicy") else None
+        if policy != self._redrive:
+            self._redrive = policy
+            self._dlq_name = policy["deadLetterTargetArn"].rsplit(":", 1)[-1] if policy else None
+            self._dlq_url = None
+        return sum(int(attrs[name]) for name in COUNT_ATTRIBUTES.values())
 
     # --- the ledger ------------------------------------------------------------------
     def _accept(self, message_id: str, sent_ms: int) -> _Seen:
@@ -504,7 +519,9 @@ class SqsEventSourceMapping:
         return [mid for *_, mid in sorted(due)]
 
     def _dead_letter_depth(self) -> int:
-        return queue_depth(self.sqs, self.sqs.get_queue_url(QueueName=self._dlq_name)["QueueUrl"])
+        if self._dlq_url is None:
+            self._dlq_url = self.sqs.get_queue_url(QueueName=self._dlq_name)["QueueUrl"]
+        return queue_depth(self.sqs, self._dlq_url)
 
     def _record_dead_letters(self, due: list[str], before: int) -> None:
         """End the messages moto moved in the last receive: as many as the DLQ grew, in queue order."""
@@ -631,7 +648,7 @@ class SqsEventSourceMapping:
             return
         if not starved:
             return  # every batch is busy: the next invocation end polls again
-        self._backlog = self._queue_depth()
+        self._backlog = self._read_queue()
         candidates = [t + EPSILON_S for t in self._visible_at.values()]
         if self._backlog > len(self._visible_at):
             # Messages the poller knows nothing about: delayed, blocked FIFO groups, others' receipts.
@@ -640,9 +657,6 @@ class SqsEventSourceMapping:
         elif not candidates:
             candidates.append(now + IDLE_POLL_MAX_S)  # idle; a send through the lab wakes it sooner
         self._schedule_poll(min(candidates))
-
-    def _queue_depth(self) -> int:
-        return queue_depth(self.sqs, self.queue_url)
 
 
 def _reported_failures(response: Any) -> set[str]:
