@@ -1,6 +1,7 @@
 """The SQS event source mapping's behaviour on moto queues, on the virtual clock."""
 
 import json
+import warnings
 
 import pytest
 
@@ -101,6 +102,21 @@ def test_a_handler_slower_than_the_visibility_timeout_sees_duplicates_while_runn
     assert len(df) >= 2 and df["items"].map(len).eq(1).all() and df["items"].nunique() == 1
     assert df.start[1] < df.end[0]  # the second delivery started while the first was running
     assert list(df.attempt[:2]) == [1, 2]
+
+
+def test_a_visibility_timeout_lowered_between_polls_applies_to_the_next_receive(lab):
+    url, _ = make_queue(lab, "q", visibility_s=30)
+    fn = lab.function("slow", lambda e, c: None, timeout_s=10, duration_ms=4_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", VisibilityTimeoutWarning)
+        lab.sqs_trigger(url, fn)
+    send_all(lab, url, ["first"])
+    lab.run_until_idle()  # the mapping has read the queue's 30 s by now
+    lab.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "3"})
+    send_all(lab, url, ["second"])
+    lab.run_until_idle()
+    second = frame(lab).iloc[1:]
+    assert len(second) >= 2 and second.start.iloc[1] < second.end.iloc[0]  # 3 s, not 30 s, applied
 
 
 def test_poison_message_reaches_the_dlq_after_max_receive_count_and_moves_back(lab):
