@@ -324,7 +324,7 @@ def powertools_handler(event, context):
                                     context=context)
 
 
-pt_url, pt_dlq = make_queue("invoices")
+pt_url, _ = make_queue("invoices")
 lab.sqs_trigger(pt_url, lab.function("powertools", powertools_handler, timeout_s=5),
                 report_batch_item_failures=True)
 send_all(lab, pt_url, orders[:3] + ["{oops"])
@@ -435,7 +435,7 @@ throttled_run("roomy", visibility_s=30)
 # "For standard queues, the maximum is 10,000. For FIFO queues, the maximum is 10.").
 
 # %%
-fifo_url, fifo_dlq = make_queue("checkout", fifo=True)
+fifo_url, _ = make_queue("checkout", fifo=True)
 checkout = lab.function("checkout", lambda event, context: None, timeout_s=5)
 fifo_url
 

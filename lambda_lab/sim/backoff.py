@@ -26,7 +26,6 @@ from . import params as P
 from ._rng import Seed, make_rng
 
 STRATEGIES = ("none", "constant", "exponential", "full_jitter", "equal_jitter", "decorrelated_jitter")
-JITTERED = ("full_jitter", "equal_jitter", "decorrelated_jitter")
 
 
 def backoff_delays(
@@ -64,15 +63,6 @@ def backoff_delays(
         prev = np.minimum(cap_s, rng.uniform(base_s, 3.0 * prev))
         out[..., k] = prev
     return out
-
-
-def backoff_table(attempts: int = 8, base_s: float = 1.0, cap_s: float = 60.0, seed: Seed = 0) -> pd.DataFrame:
-    """One row per retry, one column per strategy: the sleep in seconds (one client)."""
-    rng = make_rng(seed)
-    data = {s: backoff_delays(s, attempts, base_s, cap_s, seed=rng) for s in STRATEGIES}
-    df = pd.DataFrame(data)
-    df.index = pd.RangeIndex(1, attempts + 1, name="retry")
-    return df
 
 
 # --- AWS's documented schedules -----------------------------------------------------------

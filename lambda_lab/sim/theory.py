@@ -60,11 +60,6 @@ def sqs_dlq_fraction(p_timeout: float, max_receive_count: int) -> float:
     return float(p_timeout) ** int(max_receive_count)
 
 
-def sqs_duplicate_fraction(p_timeout: float) -> float:
-    """Fraction of messages processed more than once: the first receive timed out, P(D > V)."""
-    return float(p_timeout)
-
-
 def whole_batch_processings_per_record(batch_size: int, p_fail: float) -> float:
     """Expected processings per record when a batch is retried whole until every record succeeds.
 
