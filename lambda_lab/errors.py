@@ -26,3 +26,31 @@ class TooManyRequestsException(LabError):
         self.limit = limit
         pool = f"its reserved concurrency is {limit}" if reserved else f"the unreserved pool of {limit} is in use"
         super().__init__(f"Rate Exceeded. Reason: {reason} ({function}: {pool})")
+
+
+class InvalidRequestContentException(LabError):
+    """Lambda's 400 for an Invoke request whose body is not JSON (the Invoke API's error).
+
+    https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html: "The request body could not
+    be parsed as JSON, or a request header is invalid."
+    """
+
+    status_code = 400
+
+    def __init__(self, detail: str):
+        self.detail = detail
+        super().__init__(f"Could not parse request body into json: {detail} "
+                         "(https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)")
+
+
+class RequestEntityTooLargeException(LabError):
+    """Lambda's 413 for an Invoke request larger than the payload quota (the Invoke API's error)."""
+
+    status_code = 413
+
+    def __init__(self, size_bytes: int, limit_bytes: int, operation: str):
+        self.size_bytes = size_bytes
+        self.limit_bytes = limit_bytes
+        super().__init__(
+            f"Request must be smaller than {limit_bytes} bytes for the {operation} operation, got {size_bytes} "
+            "(https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)")

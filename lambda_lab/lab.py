@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import heapq
+import math
+import numbers
 import os
 import random
 import threading
@@ -13,12 +16,14 @@ import boto3
 import botocore.config
 import botocore.loaders
 import botocore.session
+import botocore.utils
 
 from .clock import DEFAULT_START, Clock, Scheduler
-from .endpoints import REAL_AWS, check_endpoint
+from .endpoints import REAL_AWS, check_endpoint, is_local
 from .delivery import Faults, SendLog
 from .ledger import Ledger
-from .limits import CLOUDWATCH_PERIOD_S
+from .errors import ConfigurationError
+from .limits import CLOUDWATCH_PERIOD_S, CONCURRENCY_URL, ESM_URL, UNRESERVED_FLOOR
 from .log import InvocationLog
 from .metrics import QueueSampler, compute as compute_metrics
 from .runtime import DEFAULT_ACCOUNT_CONCURRENCY, Function, Handler, Runtime
@@ -32,10 +37,92 @@ FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "te
 _active: "Lab | None" = None
 
 
+#: What in-process moto runs with, set while it runs and restored after. moto builds its own
+#: botocore session (for the list of regions) on first use, which reads AWS_PROFILE and the
+#: config files like any other: pointing it at nothing keeps your profile out of the lab.
+#: None unsets the variable.
+MOTO_ENVIRONMENT: dict[str, str | None] = {
+    "AWS_PROFILE": None,
+    "AWS_DEFAULT_PROFILE": None,
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_DATA_PATH": None,
+}
+
+
 @functools.lru_cache(maxsize=1)
 def _shared_loader() -> botocore.loaders.Loader:
-    """One botocore data loader for every lab in the process, so each service model is read once."""
-    return botocore.loaders.create_loader()
+    """One botocore data loader for every lab in the process, so each service model is read once.
+
+    Only botocore's own models: the default search path also has ~/.aws/models, which is yours.
+    """
+    builtin = botocore.loaders.Loader.BUILTIN_DATA_PATH
+    return botocore.loaders.Loader(extra_search_paths=[builtin], include_default_search_paths=False)
+
+
+class _InProcessMoto:
+    """moto's ``mock_aws`` plus :data:`MOTO_ENVIRONMENT`, started and stopped together."""
+
+    def __init__(self) -> None:
+        from moto import mock_aws
+
+        self._mock = mock_aws()
+        self._saved: dict[str, str | None] = {}
+
+    def start(self) -> None:
+        """Hide your AWS settings, then start moto (which sets its own fake keys on top)."""
+        self._saved = {name: os.environ.get(name) for name in MOTO_ENVIRONMENT}
+        _set_environment(MOTO_ENVIRONMENT)
+        try:
+            self._mock.start()
+        except BaseException:
+            _set_environment(self._saved)
+            raise
+
+    def stop(self) -> None:
+        """Stop moto, then give your AWS settings back exactly as they were."""
+        try:
+            self._mock.stop()
+        finally:
+            _set_environment(self._saved)
+
+
+def _set_environment(values: dict[str, str | None]) -> None:
+    """Set each variable to its value, unsetting those whose value is None."""
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def _check_settings(seed: Any, account_concurrency: Any, region: Any) -> None:
+    """Refuse a seed, account limit or region the lab cannot run with (``ConfigurationError``)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigurationError(f"seed must be a whole number >= 0 (it seeds every random draw), got {seed!r}")
+    if isinstance(account_concurrency, bool) or not isinstance(account_concurrency, int) \
+            or account_concurrency < UNRESERVED_FLOOR:
+        # Reserving anything must leave UNRESERVED_FLOOR unreserved, so a smaller account cannot work.
+        raise ConfigurationError(
+            f"account_concurrency must be a whole number >= {UNRESERVED_FLOOR} (AWS keeps {UNRESERVED_FLOOR} "
+            f"executions unreserved), got {account_concurrency!r} ({CONCURRENCY_URL})")
+    if region not in _regions():
+        raise ConfigurationError(
+            f"region must be an AWS region such as {REGION!r} (botocore's list has {len(_regions())}), "
+            f"got {region!r} (https://docs.aws.amazon.com/general/latest/gr/lambda-service.html)")
+
+
+@functools.lru_cache(maxsize=1)
+def _regions() -> frozenset[str]:
+    """Every region in botocore's endpoint data, all partitions (read once)."""
+    data = _shared_loader().load_data("endpoints")
+    return frozenset(region for partition in data["partitions"] for region in partition["regions"])
+
+
+def _check_length(name: str, value: Any) -> None:
+    """Refuse a run length that is not a finite number of virtual seconds >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+        raise ConfigurationError(f"{name} must be a finite number of virtual seconds >= 0, got {value!r}")
 
 
 class Source(Protocol):
@@ -49,6 +136,12 @@ class Source(Protocol):
 
 
 SourceT = TypeVar("SourceT", bound=Source)
+
+#: ``lab.function`` options: the function's own, and its asynchronous-invocation settings.
+_FUNCTION_KEYS = frozenset({"timeout_s", "memory_mb", "reserved_concurrency", "duration_ms", "init_duration_ms",
+                            "memory_used_mb"})
+_ASYNC_KEYS = frozenset({"maximum_retry_attempts", "maximum_event_age_s", "on_success", "on_failure",
+                         "dead_letter_arn", "duplicate_rate"})
 
 
 @dataclass(frozen=True)
@@ -79,6 +172,9 @@ class Lab:
         region: str = REGION,
     ):
         check_endpoint(endpoint_url, allow_remote)
+        # Every setting is checked before anything starts: a refused Lab leaves no frozen
+        # process clock, no moto and the previous lab as it was.
+        _check_settings(seed, account_concurrency, region)
         global _active
         if _active is not None:
             _active.close()  # re-running a chapter's setup cell starts from scratch
@@ -129,25 +225,46 @@ class Lab:
         core = botocore.session.Session(session_vars=isolated)
         # Parsing service models is most of a client's cost; the loader only caches read-only data.
         core.register_component("data_loader", _shared_loader())
+        if self._loopback():
+            # An empty proxy map, unlike None, stops botocore reading HTTP(S)_PROXY: traffic for
+            # this machine must not go to a proxy on another. Each client's Config merges over this.
+            core.set_default_client_config(botocore.config.Config(proxies={}))
         return boto3.session.Session(botocore_session=core, region_name=self.region, **FAKE_CREDENTIALS)
 
-    def _start_moto(self) -> None:
-        from moto import mock_aws
+    def _loopback(self) -> bool:
+        """True when every request stays on this machine: in-process moto or a loopback endpoint."""
+        return self.endpoint_url is None or is_local(self.endpoint_url)
 
-        self._mock = mock_aws()
+    def _start_moto(self) -> None:
+        self._mock = _InProcessMoto()
         self._mock.start()
 
     def _seed_moto(self) -> None:
         """Make moto's ids (MessageId, RequestId, ...) repeat run to run."""
         if self.real_aws:
             return
+        if self.endpoint_url is None:
+            # What moto's /moto-api/seed does, without an HTTP request (requests would read ~/.netrc).
+            from moto.moto_api._internal import mock_random
+
+            mock_random.seed(self.seed)
+            return
+        self._seed_server()
+
+    def _seed_server(self) -> None:
+        """Seed a moto server through its API; ignore a server that has none (LocalStack)."""
         import requests
 
-        base = self.endpoint_url or "http://motoapi.amazonaws.com"
-        try:
-            requests.post(f"{base}/moto-api/seed?a={self.seed}", timeout=5)
-        except requests.RequestException:
-            pass  # not a moto server (LocalStack): its ids will differ run to run
+        url = f"{self.endpoint_url}/moto-api/seed?a={self.seed}"
+        # The proxies the lab's clients use (none for this machine), and nothing else of the
+        # environment: trust_env would also read ~/.netrc and send what it finds there.
+        proxies = {} if self._loopback() else botocore.utils.get_environ_proxies(url)
+        with requests.Session() as http:
+            http.trust_env = False
+            try:
+                http.post(url, timeout=5, proxies=proxies)
+            except requests.RequestException:
+                pass  # not a moto server (LocalStack): its ids will differ run to run
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` bound to the lab's endpoint, region and credentials."""
@@ -181,13 +298,17 @@ class Lab:
         ``maximum_event_age_s``, ``on_success``, ``on_failure``, ``dead_letter_arn``,
         ``duplicate_rate``).
         """
-        async_keys = {"maximum_retry_attempts", "maximum_event_age_s", "on_success", "on_failure",
-                      "dead_letter_arn", "duplicate_rate"}
-        async_options = {k: options.pop(k) for k in list(options) if k in async_keys}
-        fn = self.runtime.register(Function(self, name, handler, **options))
+        async_options = {k: options.pop(k) for k in list(options) if k in _ASYNC_KEYS}
+        unknown = sorted(set(options) - _FUNCTION_KEYS)
+        if unknown:
+            raise ConfigurationError(f"unknown option(s) {', '.join(unknown)} for lab.function; the options are "
+                                     f"{', '.join(sorted(_FUNCTION_KEYS | _ASYNC_KEYS))}")
+        # Check everything before changing anything: a refused function leaves the lab as it was.
+        fn = Function(self, name, handler, **options)
+        self.runtime.check_reservation(fn)
         if async_options:
-            fn.configure_async(**async_options)
-        return fn
+            fn.configure_async(**async_options)  # validates before it stores
+        return self.runtime.register(fn)
 
     @property
     def async_queue(self) -> Any:
@@ -233,24 +354,37 @@ class Lab:
         """An SQS event source mapping: poll ``queue_url`` and invoke ``fn`` with batches."""
         from .sources.sqs import SqsEventSourceMapping
 
+        self._check_trigger("queue_url", queue_url, fn)
+        if not isinstance(options.get("enabled", True), bool):
+            raise ConfigurationError(f"enabled must be True or False, got {options['enabled']!r} ({ESM_URL})")
         return self.add_source(SqsEventSourceMapping(self, queue_url, fn, **options))
 
     def s3_trigger(self, bucket: str, fn: Function, **options: Any) -> Any:
         """An S3 event notification that invokes ``fn`` asynchronously."""
         from .sources.s3 import S3Notification
 
+        self._check_trigger("bucket", bucket, fn)
         return self.add_source(S3Notification(self, bucket, fn, **options))
+
+    def _check_trigger(self, what: str, name: Any, fn: Any) -> None:
+        """Refuse a trigger without a source name or without a function of this lab."""
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(f"{what} must be a non-empty string, got {name!r}")
+        if not isinstance(fn, Function) or fn.lab is not self:
+            raise ConfigurationError(f"the function to trigger must come from this lab's lab.function(...), got {fn!r}")
 
     # --- time ----------------------------------------------------------------------
     def run(self, for_s: float) -> RunSummary:
         """Run the work due in the next ``for_s`` virtual seconds (pollers, retries, timers)."""
+        _check_length("run(for_s)", for_s)
         with self.lock:
             before = len(self.log)
-            self.scheduler.run_until(self.clock.now() + for_s)
+            self._run_until(self.clock.now() + for_s)
             return RunSummary(ran_s=for_s, invocations=len(self.log) - before, idle=not self.busy())
 
     def run_until_idle(self, max_s: float = 3_600) -> RunSummary:
         """Run until nothing waits, is in flight or is scheduled to retry, or ``max_s`` passes."""
+        _check_length("run_until_idle(max_s)", max_s)
         with self.lock:
             start, before = self.clock.now(), len(self.log)
             deadline = start + max_s
@@ -258,12 +392,34 @@ class Lab:
                 due = self.scheduler.next_due()
                 if due is None or due > deadline:
                     break
-                self.scheduler.run_next()
+                self._run_next()
             idle = not self.busy()
             if not idle:
                 self.clock.advance_to(deadline)
             return RunSummary(ran_s=round(self.clock.now() - start, 3), invocations=len(self.log) - before,
                               idle=idle)
+
+    def _run_until(self, t_s: float) -> None:
+        """``scheduler.run_until(t_s)``, each task run by ``_run_next``."""
+        while (due := self.scheduler.next_due()) is not None and due <= t_s:
+            self._run_next()
+        self.clock.advance_to(t_s)
+
+    def _run_next(self) -> None:
+        """``scheduler.run_next()``; a Ctrl-C inside the task puts it back, so a later run does it.
+
+        Ctrl-C (``KeyboardInterrupt``) stops the run, not the work: the runtime lets it through
+        without a log row, and what the task was delivering stays ``pending`` in the ledger.
+        """
+        task = self.scheduler._heap[0]  # next_due() dropped cancelled tasks: this is the next one
+        try:
+            self.scheduler.run_next()
+        except KeyboardInterrupt:
+            # The same Task object, so an owner that keeps it can still cancel it. The Scheduler
+            # (clock.py) has no public "put back"; a Scheduler.requeue(task) would replace this.
+            task.done = False
+            heapq.heappush(self.scheduler._heap, task)
+            raise
 
     def busy(self) -> bool:
         """True while any source has work waiting, in flight, or scheduled."""

@@ -49,6 +49,11 @@ _MB_BYTES = 1024 * 1024  # Lambda's and SQS's "MB" in byte limits is 1,048,576 b
 _KB_BYTES = 1024
 
 # --- Functions --------------------------------------------------------------------------------
+# CREATE_FUNCTION_URL: FunctionName "The length constraint applies only to the full ARN. If you
+# specify only the function name, it is limited to 64 characters in length."; its pattern's name
+# part is [a-zA-Z0-9-_]+ (letters, digits, hyphens and underscores).
+FUNCTION_NAME_MAX = 64
+FUNCTION_NAME_PATTERN = r"[a-zA-Z0-9_-]{1,64}"
 # QUOTAS_URL: "Code can run for up to 15 minutes in a single invocation".
 # CREATE_FUNCTION_URL: Timeout "The default is 3 seconds. The maximum allowed value is 900
 # seconds." (the API's valid range is 1-900)
@@ -70,6 +75,12 @@ COLD_START_MS = 250.0  # a mid-range choice inside the documented 100 ms .. 1 s 
 # invocations, the maximum payload size is 1 MB."
 SYNC_PAYLOAD_MAX_BYTES = 6 * _MB_BYTES
 ASYNC_PAYLOAD_MAX_BYTES = 1 * _MB_BYTES
+# A response over the synchronous limit is a function error; AWS's message counts 6,291,556 bytes
+# (100 more than 6 MiB), measured on the JSON the function returns:
+# https://zaccharles.medium.com/deep-dive-lambdas-response-payload-size-limit-8aedba9530ed
+# ("errorType": "Function.ResponseSizeTooLarge", "Response payload size exceeded maximum allowed
+# payload size (6291556 bytes).")
+SYNC_RESPONSE_MAX_BYTES = 6_291_556
 # PAYLOAD_BLOG_URL: "raised the maximum payload size from 256 KB to 1 MB" (October 2025); history only.
 ASYNC_PAYLOAD_MAX_BYTES_BEFORE_2025_10 = 256 * _KB_BYTES
 # ON_FAILURE_URL: "Amazon SNS destinations have a message size limit of 256 KB."
@@ -158,6 +169,10 @@ SQS_MAX_CONCURRENCY_MAX = 1_000
 # SQS_CONFIGURE_URL: visibility timeout "at least six times the configuration timeout on your
 # function" (plus MaximumBatchingWindowInSeconds).
 SQS_VISIBILITY_FACTOR = 6
+# SQS_PARAMETERS_URL (MaximumBatchingWindowInSeconds): "If your function's timeout plus the
+# batching window exceeds the visibility timeout, Lambda extends" the messages' visibility
+# timeout to window + function timeout + 30 seconds while it gathers and invokes the batch.
+SQS_WINDOW_VISIBILITY_MARGIN_S = 30
 # awsdocs archive with-sqs.md: "set the maxReceiveCount on the source queue's redrive policy to
 # at least 5" (a recommendation, not a limit).
 SQS_MAX_RECEIVE_COUNT = 5
@@ -214,6 +229,14 @@ EVENTBRIDGE_MAX_AGE_S = 86_400
 # request; EVENTBRIDGE_QUOTAS_URL: "Targets per rule | 5".
 EVENTBRIDGE_PUT_EVENTS_MAX_ENTRIES = 10
 EVENTBRIDGE_TARGETS_PER_RULE = 5
+# https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html: "PutEvents will
+# only process nested JSON up to 1100 levels deep."
+EVENTBRIDGE_EVENT_MAX_DEPTH = 1_100
+# AWS documents no nesting limit for an event pattern, only its length: Lambda's
+# https://docs.aws.amazon.com/lambda/latest/api/API_Filter.html Pattern "Maximum length of 4096"
+# (so at most ~680 levels of {"a": ...}). The lab's own limit, counting objects and arrays, is
+# far above real patterns and keeps validating and matching clear of Python's recursion limit.
+PATTERN_MAX_DEPTH = 100  # the lab's limit, not AWS's
 
 # --- API Gateway (aws-facts §8) ----------------------------------------------------------------
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html:

@@ -20,6 +20,10 @@ Operators: ``prefix``, ``suffix`` (both also as ``{"equals-ignore-case": s}``),
 ``prefix``/``suffix``/``equals-ignore-case``/``wildcard``), ``numeric``, ``cidr``
 and ``exists``. A field missing from the event matches only ``{"exists": false}``.
 
+Patterns are JSON, so NaN, infinity, bytes, other Python objects and non-string keys
+are refused, as is nesting deeper than ``limits.PATTERN_MAX_DEPTH`` (the lab's limit:
+AWS documents none). Wildcards cost O(len(pattern) x len(value)) at most.
+
 Sources: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html,
 https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html
 and https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html.
@@ -33,13 +37,18 @@ True
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
-import re
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["InvalidPatternError", "OPERATORS", "match_checked", "matches", "validate"]
+from . import limits
+from .errors import LabError
+
+__all__ = ["InvalidEventError", "InvalidPatternError", "OPERATORS", "match_checked", "matches",
+           "validate"]
 
 _PREFIX = "Event pattern is not valid: "
 _NUMERIC_OPS = ("<", "<=", "=", ">", ">=")
@@ -54,12 +63,16 @@ OPERATORS = (
 )
 
 
-class InvalidPatternError(ValueError):
+class InvalidPatternError(ValueError, LabError):
     """A pattern AWS would refuse; the message names the rule that was broken."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(_PREFIX + reason)
         self.reason = reason
+
+
+class InvalidEventError(ValueError, LabError):
+    """An event given as JSON text that cannot be matched (the message says why)."""
 
 
 # ---------------------------------------------------------------- validation
@@ -70,17 +83,74 @@ def validate(pattern: dict | str) -> dict:
 
     Raises :class:`InvalidPatternError` for anything EventBridge refuses: bad
     JSON, a non-object pattern, a leaf that is not an array, an empty array or
-    object, an unknown operator, or an operator given the wrong kind of value.
+    object, an unknown operator, or an operator given the wrong kind of value;
+    and for what JSON cannot hold (NaN, infinity, bytes, other Python objects,
+    non-string keys) or a pattern nested deeper than ``limits.PATTERN_MAX_DEPTH``.
     """
     if isinstance(pattern, (str, bytes)):
-        try:
-            pattern = json.loads(pattern)
-        except json.JSONDecodeError as err:
-            raise InvalidPatternError(f"Invalid JSON: {err.msg}") from None
+        pattern = _parse_pattern(pattern)
     if not isinstance(pattern, dict):
         raise InvalidPatternError("Filter is not an object")
+    _check_json(pattern)  # first, so the recursive checks below only see bounded JSON
     _check_object(pattern, "")
     return pattern
+
+
+def _too_deep() -> InvalidPatternError:
+    """The refusal for a pattern nested deeper than ``limits.PATTERN_MAX_DEPTH``."""
+    limit = limits.PATTERN_MAX_DEPTH
+    return InvalidPatternError(
+        f"Patterns may nest objects and arrays at most {limit} levels deep (the lab's limit, "
+        f"limits.PATTERN_MAX_DEPTH; AWS documents none): this one has more than {limit} levels")
+
+
+def _parse_pattern(text: str | bytes) -> Any:
+    """JSON text to Python, refusing NaN/Infinity (Python's json reads them, JSON has none)."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as err:
+        raise InvalidPatternError(f"Invalid JSON: {err.msg}") from None
+    except RecursionError:
+        # json's C parser recurses once per level; deeper than ~1,000 it gives up.
+        raise _too_deep() from None
+
+
+def _refuse_constant(name: str) -> float:
+    """``parse_constant`` hook: json calls it for NaN, Infinity and -Infinity."""
+    raise InvalidPatternError(f"Numbers must be finite, got {name} (not JSON)")
+
+
+def _check_json(pattern: dict) -> None:
+    """Refuse anything that is not JSON, or nested too deep; iterative, so any depth is safe.
+
+    Patterns are JSON: objects with string keys, arrays, strings, finite numbers, true,
+    false and null. A cyclic dict is refused as too deep.
+    """
+    stack: list[tuple[Any, str, int]] = [(pattern, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, (dict, list)) and depth > limits.PATTERN_MAX_DEPTH:
+            raise _too_deep()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    raise InvalidPatternError(
+                        f"Object keys must be strings, got {key!r}{_at(path)}")
+                stack.append((value, f"{path}.{key}" if path else key, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((item, path, depth + 1) for item in node)
+        else:
+            _check_scalar(node, path)
+
+
+def _check_scalar(value: Any, path: str) -> None:
+    """A JSON scalar: string, finite number, true, false or null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidPatternError(f"Numbers must be finite, got {value!r}{_at(path)}")
+    if value is not None and not isinstance(value, (str, int, float)):  # bool is an int
+        raise InvalidPatternError(
+            f"{type(value).__name__} is not a JSON value{_at(path)}: patterns hold only "
+            "strings, numbers, true, false, null, arrays and objects")
 
 
 def _check_object(node: dict, path: str) -> None:
@@ -246,14 +316,27 @@ def matches(pattern: dict | str, event: dict | str) -> bool:
     """True if ``event`` satisfies ``pattern``; both may be dicts or JSON text.
 
     The pattern is validated first, so an invalid one raises
-    :class:`InvalidPatternError` rather than silently matching.
+    :class:`InvalidPatternError` rather than silently matching. Event text too
+    deeply nested for Python's JSON parser raises :class:`InvalidEventError`; an
+    event dict may nest to any depth.
     """
     checked = validate(pattern)
     if isinstance(event, (str, bytes)):
-        event = json.loads(event)
+        event = _parse_event(event)
     if not isinstance(event, dict):
         raise TypeError("event must be a JSON object")
     return _match_object(checked, event)
+
+
+def _parse_event(text: str | bytes) -> Any:
+    """JSON text to Python; too deep for Python's parser is refused with the AWS limit named."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InvalidEventError(
+            "Event JSON is nested too deep for Python's parser (about 1,000 levels); PutEvents "
+            f"processes nested JSON up to {limits.EVENTBRIDGE_EVENT_MAX_DEPTH:,} levels deep"
+        ) from None
 
 
 def match_checked(pattern: dict, event: dict) -> bool:
@@ -297,12 +380,17 @@ def _leaves(value: Any) -> list[Any]:
 
 
 def _walk(value: Any, kind: type) -> Iterator[Any]:
-    """Yield the elements of (possibly nested) arrays that are instances of ``kind``."""
-    if isinstance(value, list):
-        for item in value:
-            yield from _walk(item, kind)
-    elif isinstance(value, kind):
-        yield value
+    """Yield the elements of (possibly nested) arrays that are instances of ``kind``, in order.
+
+    Iterative, because an event's arrays may nest deeper than Python's recursion limit.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, kind):
+            yield item
 
 
 def _match_leaf(rules: list, values: list[Any]) -> bool:
@@ -346,16 +434,55 @@ def _equals_ignore_case(arg: str, value: Any) -> bool:
 
 
 def _wildcard(arg: str, value: Any) -> bool:
-    """``*`` matches any run of characters (even none); ``\\*`` and ``\\\\`` are literal."""
-    return isinstance(value, str) and _wildcard_regex(arg).fullmatch(value) is not None
+    """``*`` matches any run of characters (even none); ``\\*`` and ``\\\\`` are literal.
+
+    Not a regex: ``.*a.*a.*b`` backtracks in O(n^k) for k stars (88 s for ``*a*a*a*a*b``
+    against 400 characters). Matching the literal pieces between stars leftmost-first is
+    exact for a glob with only ``*`` and costs O(len(arg) x len(value)) at worst.
+    """
+    if not isinstance(value, str):
+        return False
+    return _match_pieces(_wildcard_pieces(arg), value)
 
 
-def _wildcard_regex(arg: str) -> re.Pattern[str]:
-    """Translate a (validated) wildcard string into an anchored regular expression."""
-    parts = re.findall(r"\\[*\\]|\*|[^*\\]+", arg)
-    body = "".join(".*" if p == "*" else re.escape(p[-1] if p[0] == "\\" else p)
-                   for p in parts)
-    return re.compile(body, re.DOTALL)
+@functools.lru_cache(maxsize=1024)
+def _wildcard_pieces(arg: str) -> tuple[str, ...]:
+    """The literal pieces between unescaped ``*``, escapes resolved: ``a*b\\*`` -> ("a", "b*").
+
+    A backslash before anything but ``*`` or ``\\`` (which :func:`validate` refuses) is
+    dropped, as the old regex translation did.
+    """
+    pieces, current, index = [], [], 0
+    while index < len(arg):
+        char = arg[index]
+        if char == "*":
+            pieces.append("".join(current))
+            current = []
+        elif char != "\\":
+            current.append(char)
+        elif arg[index + 1:index + 2] in ("*", "\\"):
+            current.append(arg[index + 1])
+            index += 1
+        index += 1
+    pieces.append("".join(current))
+    return tuple(pieces)
+
+
+def _match_pieces(pieces: tuple[str, ...], value: str) -> bool:
+    """``value`` is pieces[0] + any + pieces[1] + any + ... + pieces[-1] (one piece: equal)."""
+    if len(pieces) == 1:
+        return value == pieces[0]
+    first, *middle, last = pieces
+    end = len(value) - len(last)
+    if end < len(first) or not value.startswith(first) or not value.endswith(last):
+        return False
+    position = len(first)
+    for piece in middle:  # the leftmost place for each piece leaves the most room for the rest
+        found = value.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
 
 
 def _numeric(arg: list, value: Any) -> bool:

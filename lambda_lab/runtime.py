@@ -32,10 +32,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import copy
 import io
+import json
 import logging
 import math
+import numbers
 import random
+import re
 import sys
 import threading
 import uuid
@@ -44,10 +48,11 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .clock import iso_utc
 from .context import LambdaContext
-from .durations import Duration, draw_ms
+from .durations import Duration, check_duration, draw_ms
 from . import ledger as L
 from . import limits
-from .errors import ConfigurationError, TooManyRequestsException
+from .errors import (ConfigurationError, InvalidRequestContentException, RequestEntityTooLargeException,
+                     TooManyRequestsException)
 from .limits import check_range
 from .log import Invocation
 
@@ -69,6 +74,8 @@ class Environment:
     log_stream_name: str
     busy_until: float = 0.0
     invocations: int = 0
+    #: The runtime process exited (Runtime.ExitError): AWS never reuses this environment.
+    exited: bool = False
 
 
 @dataclass
@@ -237,12 +244,20 @@ class Function:
         init_duration_ms: Duration = 180.0,
         memory_used_mb: int = 40,
     ):
+        check_function_name(name)
         if not callable(handler):
             raise ConfigurationError(f"handler for {name!r} must be callable as handler(event, context)")
+        # CreateFunction's Timeout is an integer: 1.5 s is refused, as AWS refuses it. Only a
+        # fraction is told "a whole number", so chapters' stored messages for ints stay as they are.
         check_range("Timeout", timeout_s, limits.FUNCTION_TIMEOUT_MIN_S, limits.FUNCTION_TIMEOUT_MAX_S,
-                    unit="seconds", url=limits.QUOTAS_URL)
+                    unit="seconds", url=limits.QUOTAS_URL, integer=_fractional(timeout_s))
         check_range("MemorySize", memory_mb, limits.FUNCTION_MEMORY_MIN_MB, limits.FUNCTION_MEMORY_MAX_MB,
                     unit="MB", url=limits.QUOTAS_URL, integer=True)
+        check_duration("duration_ms", duration_ms)
+        check_duration("init_duration_ms", init_duration_ms)
+        # The REPORT line's "Max Memory Used" can never exceed the memory the function has.
+        check_range("memory_used_mb", memory_used_mb, 0, memory_mb, unit="MB", integer=True,
+                    url=limits.QUOTAS_URL)
         self.lab = lab
         self.name = name
         self.handler = handler
@@ -276,6 +291,7 @@ class Function:
         A throttle raises ``TooManyRequestsException`` (HTTP 429), as the Invoke API does;
         Lambda never retries a synchronous call for you.
         """
+        check_request(event, limits.SYNC_PAYLOAD_MAX_BYTES, "RequestResponse")
         with self.lab.lock:  # in the body, not a decorator: one frame less in a learner's traceback
             inv = self._record(self.lab.runtime.execute(self, event, source="invoke", depth=self._depth()))
             if inv.outcome == "throttled":
@@ -291,6 +307,9 @@ class Function:
         the last call ends runs in time order and the clock stops at that end; nested or from
         another thread, the clock stays where it is.
         """
+        events = list(events)
+        for event in events:  # every request is checked before any runs, as each is its own Invoke
+            check_request(event, limits.SYNC_PAYLOAD_MAX_BYTES, "RequestResponse")
         with self.lab.lock:
             runs = [self._record(self.lab.runtime.execute(self, event, source="invoke", depth=self._depth()))
                     for event in events]
@@ -322,7 +341,11 @@ class Function:
             self.lab.scheduler.run_until(end_s)  # what is due meanwhile runs, in time order
 
     def invoke_async(self, event: Any, **options: Any) -> Any:
-        """Asynchronous invocation (``InvocationType=Event``): queue the event, return at once."""
+        """Asynchronous invocation (``InvocationType=Event``): queue the event, return at once.
+
+        A request that is not JSON, or larger than 1 MB, is refused before it is queued.
+        """
+        check_request(event, limits.ASYNC_PAYLOAD_MAX_BYTES, "Event")
         with self.lab.lock:
             return self.lab.async_queue.submit(self, event, **options)
 
@@ -338,9 +361,83 @@ class Function:
         return f"Function({self.name!r}, timeout_s={self.timeout_s}, memory_mb={self.memory_mb})"
 
 
+_FUNCTION_NAME = re.compile(limits.FUNCTION_NAME_PATTERN)
+
+
+def _fractional(value: Any) -> bool:
+    """True for a real number that is not an integer type (1.5, 3.0), not for 3, True or "3"."""
+    return isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+
+
+def check_function_name(name: Any) -> None:
+    """Refuse a function name CreateFunction refuses: 1-64 letters, digits, hyphens, underscores."""
+    if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"FunctionName must be 1-{limits.FUNCTION_NAME_MAX} characters of letters, digits, hyphens "
+            f"and underscores, got {name!r} ({limits.CREATE_FUNCTION_URL})")
+
+
+def check_request(event: Any, limit_bytes: int, invocation_type: str) -> None:
+    """Refuse an Invoke request as Lambda does: not JSON (400) or larger than ``limit_bytes`` (413)."""
+    try:
+        # Strict JSON: NaN and Infinity are not JSON, so the Invoke API cannot parse them either.
+        body = json.dumps(event, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequestContentException(str(exc)) from None
+    size = len(body.encode())
+    if size > limit_bytes:
+        raise RequestEntityTooLargeException(size, limit_bytes, f"Invoke (InvocationType={invocation_type})")
+
+
 def _to_result(inv: Invocation) -> InvokeResult:
     error = None if inv.ok else "Unhandled"
     return InvokeResult(200, inv.result, error, inv.request_id, inv.log, inv)
+
+
+_EXIT_ERROR = "Runtime.ExitError"
+
+
+def _delivered(event: Any) -> Any:
+    """The handler's own copy of ``event``: on AWS it arrives as JSON, so a mutation stays local.
+
+    Invoke refuses non-JSON requests, so only an event a source built in Python can fail the
+    round trip; a deep copy keeps such an event private all the same.
+    """
+    try:
+        return json.loads(json.dumps(event))
+    except (TypeError, ValueError):
+        return copy.deepcopy(event)
+
+
+def _marshal(result: Any, request_id: str) -> tuple[Any, tuple[str, str] | None]:
+    """``(response, error)``: the result as the caller receives it (JSON), or the runtime's error.
+
+    As AWS's Python runtime: a result ``json.dumps`` refuses (a set, an object, the coroutine of
+    an ``async def`` handler) is ``Runtime.MarshalError``; a response larger than
+    ``limits.SYNC_RESPONSE_MAX_BYTES`` is ``Function.ResponseSizeTooLarge``.
+    """
+    try:
+        body = json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        if hasattr(result, "close"):  # an un-awaited coroutine or a generator: close it quietly
+            result.close()
+        message = f"Unable to marshal response: {exc}"
+        return {"errorMessage": message, "errorType": "Runtime.MarshalError", "requestId": request_id}, \
+            ("Runtime.MarshalError", message)
+    if len(body.encode()) > limits.SYNC_RESPONSE_MAX_BYTES:
+        message = (f"Response payload size exceeded maximum allowed payload size "
+                   f"({limits.SYNC_RESPONSE_MAX_BYTES} bytes).")
+        return {"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"}, \
+            ("Function.ResponseSizeTooLarge", message)
+    return json.loads(body), None
+
+
+def _exit_status(exc: BaseException) -> int:
+    """The exit status Python would end with: ``sys.exit(n)`` gives n, a message or an exception 1."""
+    code = getattr(exc, "code", 1)
+    if code is None:
+        return 0
+    return code if isinstance(code, int) and not isinstance(code, bool) else 1
 
 
 class Runtime:
@@ -355,24 +452,22 @@ class Runtime:
 
     # --- registration and limits -------------------------------------------------
     def register(self, fn: Function) -> Function:
+        """Add ``fn`` (replacing a function of the same name), after checking it would fit."""
+        self.check_reservation(fn)  # before any change: a refused function leaves the lab as it was
         self.functions[fn.name] = fn
-        try:
-            self._check_reservations()
-        except ConfigurationError:
-            del self.functions[fn.name]
-            raise
         return fn
 
     def _reserved_total(self) -> int:
         return sum(f.reserved_concurrency or 0 for f in self.functions.values())
 
-    def _check_reservations(self) -> None:
-        for f in self.functions.values():
-            if f.reserved_concurrency is not None:
-                # The API's own range is "Minimum value of 0"; no function can hold more than the account.
-                check_range("ReservedConcurrentExecutions", f.reserved_concurrency, limits.RESERVED_CONCURRENCY_MIN,
-                            self.account_concurrency, integer=True, url=limits.PUT_FUNCTION_CONCURRENCY_URL)
-        reserved = self._reserved_total()
+    def check_reservation(self, fn: Function) -> None:
+        """Refuse ``fn``'s reserved concurrency as PutFunctionConcurrency would, changing nothing."""
+        if fn.reserved_concurrency is not None:
+            # The API's own range is "Minimum value of 0"; no function can hold more than the account.
+            check_range("ReservedConcurrentExecutions", fn.reserved_concurrency, limits.RESERVED_CONCURRENCY_MIN,
+                        self.account_concurrency, integer=True, url=limits.PUT_FUNCTION_CONCURRENCY_URL)
+        others = sum(f.reserved_concurrency or 0 for f in self.functions.values() if f.name != fn.name)
+        reserved = others + (fn.reserved_concurrency or 0)
         if self.account_concurrency - reserved < limits.UNRESERVED_FLOOR:
             raise ConfigurationError(
                 "Specified ReservedConcurrentExecutions decreases the account's "
@@ -457,7 +552,7 @@ class Runtime:
         init_ms = draw_ms(fn.init_duration_ms, event, self.rng) if cold else 0.0
         exec_start = now + init_ms / 1000
         context = self._context(fn, env, request_id, now + fn.timeout_s)
-        result, error, output = self._call(fn, event, context, request_id, depth)
+        result, error, output = self._call_holding(env, fn, event, context, request_id, depth)
         duration_ms = round(draw_ms(fn.duration_ms, event, self.rng), 2)
         outcome = "success" if error is None else "error"
         timeout_ms = fn.timeout_s * 1000
@@ -499,7 +594,7 @@ class Runtime:
         return self.lab.log.add(inv)
 
     def _acquire(self, fn: Function, now: float) -> tuple[Environment, bool]:
-        idle = [env for env in fn.environments if env.busy_until <= now]
+        idle = [env for env in fn.environments if env.busy_until <= now and not env.exited]
         if idle:
             # Lambda reuses a warm environment; the most recently used one is the warmest.
             return max(idle, key=lambda env: (env.busy_until, env.env_id)), False
@@ -516,17 +611,46 @@ class Runtime:
             log_group_name=fn.log_group_name, log_stream_name=env.log_stream_name, deadline_s=deadline_s,
         )
 
+    def _call_holding(self, env: Environment, fn: Function, event: Any, context: LambdaContext,
+                      request_id: str, depth: int):
+        """``_call`` with ``env`` busy meanwhile, so nested calls count it and never reuse it.
+
+        Its real end is set by ``execute`` afterwards. A Ctrl-C (``KeyboardInterrupt``)
+        propagates and gives the environment back as it was.
+        """
+        before, env.busy_until = env.busy_until, math.inf
+        try:
+            result, error, output = self._call(fn, event, context, request_id, depth)
+        except BaseException:
+            env.busy_until = before
+            raise
+        if error is not None and error[0] == _EXIT_ERROR:
+            env.exited = True  # the runtime process is gone: the next invocation starts cold
+        return result, error, output
+
     def _call(self, fn: Function, event: Any, context: LambdaContext, request_id: str, depth: int):
-        """Run the handler, capturing this thread's print and logging; return (result, error, output)."""
+        """Run the handler, capturing this thread's print and logging; return (result, error, output).
+
+        The handler gets its own copy of the event, and its result is marshalled to JSON, as
+        the Python runtime does; ``KeyboardInterrupt`` (your Ctrl-C) is never caught.
+        """
         out = io.StringIO()
         error = None
         try:
             with self.at_depth(depth), _CAPTURE.into(_Sink(out, request_id, self.lab.clock.iso)):
-                result = fn.handler(event, context)
+                result = fn.handler(_delivered(event), context)
         except Exception as exc:  # the handler's failure is data for the lesson, not a lab crash
             error = (type(exc).__name__, str(exc))
-            out.write(f"[ERROR] {error[0]}: {error[1]}\n")
             result = {"errorMessage": error[1], "errorType": error[0], "requestId": request_id}
+        except (SystemExit, GeneratorExit) as exc:
+            # On AWS these end the runtime process: the service reports that, not the exception.
+            error = (_EXIT_ERROR, f"RequestId: {request_id} Error: Runtime exited with error: "
+                                  f"exit status {_exit_status(exc)}")
+            result = {"errorMessage": error[1], "errorType": error[0]}
+        else:
+            result, error = _marshal(result, request_id)
+        if error is not None:
+            out.write(f"[ERROR] {error[0]}: {error[1]}\n")
         return result, error, out.getvalue()
 
     def _log_text(self, fn: Function, inv: Invocation, output: str, exec_start: float) -> str:

@@ -4,13 +4,15 @@ Lambda's async queue sends invocation records to destinations and events to
 dead-letter queues; SNS and EventBridge send to their own dead-letter queues. All of
 them go through ``send``. It carries the recursion depth of the chain with it, so a
 source fed by the send (a queue with a mapping, a function) sees the chain continue.
-A failed send (queue deleted, payload too large, FIFO target) never raises: it comes
-back as a ``SendResult`` with AWS's error code, and ``lab.sends`` keeps every attempt.
+A failed send (queue deleted, payload too large, FIFO target, a payload that is not
+JSON) never raises: it comes back as a ``SendResult`` with AWS's error code, and
+``lab.sends`` keeps every attempt, so a failed write can never stop ``lab.run_until_idle``.
 """
 
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
 
 #: What one send was for: the metric a failure counts towards.
 DESTINATION, DEAD_LETTER = "destination", "dead_letter"
+
+# Size limits of the targets ``lambda_lab.limits`` does not name yet (move them there).
+# limits.PAYLOAD_BLOG_URL: EventBridge events up to 1 MB since January 2026 (256 KB before).
+EVENTBRIDGE_EVENT_MAX_BYTES = 1024 * 1024
 
 SENDS_COLUMNS = ["time", "function", "purpose", "target", "ok", "error"]
 
@@ -88,6 +94,19 @@ def queue_url(lab: "Lab", name: str) -> str:
     return lab.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
 
 
+# lab -> queue name -> URL. A queue's URL depends only on its account, region and name, so it
+# stays right after the queue is deleted (SendMessage then fails with NonExistentQueue, as
+# on AWS) or recreated; caching it halves the SQS calls of every destination and DLQ write.
+_QUEUE_URLS: "weakref.WeakKeyDictionary[Any, dict[str, str]]" = weakref.WeakKeyDictionary()
+
+
+def _cached_queue_url(lab: "Lab", name: str) -> str:
+    urls = _QUEUE_URLS.setdefault(lab, {})
+    if name not in urls:
+        urls[name] = queue_url(lab, name)
+    return urls[name]
+
+
 def send(
     lab: "Lab",
     arn: str,
@@ -110,12 +129,12 @@ def send(
     from botocore.exceptions import BotoCoreError, ClientError
 
     service, name = parse_arn(arn)
-    body = json.dumps(payload, default=str)
-    error = None
+    body, error = encode(payload)
     try:
-        with lab.runtime.at_depth(depth):
-            error = _send(lab, service, name, arn, body, payload, attributes, depth,
-                          detail_type, event_source, resources)
+        if error is None:
+            with lab.runtime.at_depth(depth):
+                error = _send(lab, service, name, arn, body, payload, attributes, depth,
+                              detail_type, event_source, resources)
     except ClientError as exc:
         err = exc.response.get("Error", {})
         error = f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip()
@@ -123,6 +142,14 @@ def send(
         error = f"{type(exc).__name__}: {exc}"
     result = SendResult(round(lab.clock.elapsed(), 6), function, purpose, arn, error is None, error)
     return lab.sends.add(result)
+
+
+def encode(payload: Any) -> tuple[str, str | None]:
+    """``(JSON text, None)``, or ``("", error)`` when ``payload`` cannot be JSON (every target takes JSON)."""
+    try:
+        return json.dumps(payload, default=str), None
+    except (TypeError, ValueError, RecursionError) as exc:  # dict keys that are not strings, a cycle
+        return "", f"InvalidParameterValue: the payload is not valid JSON ({type(exc).__name__}: {exc})"
 
 
 def _send(lab: "Lab", service: str, name: str, arn: str, body: str, payload: Any,
@@ -133,7 +160,7 @@ def _send(lab: "Lab", service: str, name: str, arn: str, body: str, payload: Any
     if service == "sqs":
         if size > limits.SQS_MESSAGE_MAX_BYTES:
             return f"InvalidParameterValue: message of {size:,} bytes is over SQS's {limits.SQS_MESSAGE_MAX_BYTES:,}-byte limit"
-        params: dict[str, Any] = {"QueueUrl": queue_url(lab, name), "MessageBody": body}
+        params: dict[str, Any] = {"QueueUrl": _cached_queue_url(lab, name), "MessageBody": body}
         if attributes:
             params["MessageAttributes"] = attributes
         lab.client("sqs").send_message(**params)
@@ -145,6 +172,9 @@ def _send(lab: "Lab", service: str, name: str, arn: str, body: str, payload: Any
             params["MessageAttributes"] = attributes
         lab.client("sns").publish(**params)
     elif service == "events":
+        if size > EVENTBRIDGE_EVENT_MAX_BYTES:
+            return (f"ValidationException: event of {size:,} bytes is over EventBridge's "
+                    f"{EVENTBRIDGE_EVENT_MAX_BYTES:,}-byte limit")
         entry = {"Source": event_source, "DetailType": detail_type, "Detail": body, "EventBusName": name}
         if resources:
             entry["Resources"] = resources
@@ -156,6 +186,9 @@ def _send(lab: "Lab", service: str, name: str, arn: str, body: str, payload: Any
         target = lab.runtime.functions.get(name)
         if target is None:
             return f"ResourceNotFoundException: Function not found: {arn}"
+        if size > limits.ASYNC_PAYLOAD_MAX_BYTES:  # Invoke answers 413 for an oversized async payload
+            return (f"RequestEntityTooLargeException: payload of {size:,} bytes is over the "
+                    f"{limits.ASYNC_PAYLOAD_MAX_BYTES:,}-byte limit for asynchronous invocation ({limits.INVOKE_URL})")
         lab.async_queue.submit(target, payload, source="destination", depth=depth + 1)
     else:
         return f"InvalidParameterValue: the lab cannot send to {service} ARNs ({arn})"

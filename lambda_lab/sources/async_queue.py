@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from .. import ledger as L
 from .. import limits
 from ..delivery import retry
-from ..delivery.send import DEAD_LETTER, DESTINATION, parse_arn, queue_url, send
+from ..delivery.send import DEAD_LETTER, DESTINATION, encode, parse_arn, queue_url, send
 from ..errors import ConfigurationError
 from ..log import Invocation
 
@@ -156,13 +156,26 @@ class AsyncQueue:
             )
         if service == "lambda" and name == fn.name:
             raise ConfigurationError(f"{role} destination cannot be the function itself ({arn})")
+        self._check_home(arn, role)
         self._check_exists(service, name, arn, role)
 
     def _check_dead_letter(self, arn: str) -> None:
         service, name = parse_arn(arn, "DeadLetterConfig")
         if service not in ("sqs", "sns"):
             raise ConfigurationError(f"DeadLetterConfig TargetArn must be an SQS queue or SNS topic ARN, got {arn}")
+        self._check_home(arn, "DeadLetterConfig")
         self._check_exists(service, name, arn, "DeadLetterConfig")
+
+    def _check_home(self, arn: str, role: str) -> None:
+        """Refuse a target in another region or account: the lab has one of each."""
+        region, account = arn.split(":")[3:5]
+        if (region, account) == (self.lab.region, self.lab.account_id):
+            return
+        raise ConfigurationError(
+            f"{role}: {arn} is in region {region or '(none)'}, account {account or '(none)'}. AWS accepts "
+            f"cross-account destinations (with a resource-based policy on the target), but this lab has one "
+            f"account ({self.lab.account_id}) and one region ({self.lab.region}): this is the lab's limit, "
+            f"not AWS's. Create the target in the lab (lab.arn(...) builds its ARN)")
 
     def _check_exists(self, service: str, name: str, arn: str, role: str) -> None:
         if name.endswith(".fifo"):
@@ -257,9 +270,11 @@ class AsyncQueue:
     def _finish(self, q: QueuedEvent, inv: Invocation) -> None:
         config = self.config_for(q.fn)
         if inv.outcome == "success":
+            # Processed whatever becomes of its record: a failed on-success write is counted
+            # (DestinationDeliveryFailures) but does not undo the run.
+            self._close(q, L.PROCESSED, q.fn.name)
             if config.on_success:
                 self._deliver_record(q, config.on_success, SUCCESS)
-            self._close(q, L.PROCESSED, q.fn.name)
         elif inv.outcome == "throttled":
             if q.fn.reserved_concurrency == 0:
                 self._give_up(q, config, RETRIES_EXHAUSTED)  # AWS: "without any retries"
@@ -294,14 +309,16 @@ class AsyncQueue:
         targets = [arn for arn in (config.on_failure, config.dead_letter_arn) if arn]
         where = f"sent to {', '.join(targets)}" if targets else "no dead-letter queue or on-failure destination"
         self._log_dropped(q, RECURSION_STOPPED, f"{reason}; {where}")
-        if not self._send_failure(q, config, RETRIES_EXHAUSTED, f"{RECURSION_STOPPED}: {reason}"):
+        if not self._send_failure(q, config, RETRIES_EXHAUSTED, f"{RECURSION_STOPPED}: {reason}", logged=True):
             self._close(q, L.DROPPED, f"{RECURSION_STOPPED}: {reason}")
 
-    def _send_failure(self, q: QueuedEvent, config: AsyncConfig, condition: str, reason: str) -> bool:
+    def _send_failure(self, q: QueuedEvent, config: AsyncConfig, condition: str, reason: str, *,
+                      logged: bool = False) -> bool:
         """Send to the on-failure destination and the DLQ, then end the item; False if neither is set.
 
         The item ends where a send arrived (the destination first); if every send failed
-        (queue deleted, payload too large) it is dropped, and ``lab.sends`` counts the failure.
+        (queue deleted, payload too large) it is dropped with a ``dropped`` log row (unless
+        ``logged``: the caller wrote one), and ``lab.sends`` counts the failed writes.
         """
         attempts = []
         if config.on_failure:
@@ -313,9 +330,13 @@ class AsyncQueue:
         arrived = [(ending, result.target) for ending, result in attempts if result.ok]
         if arrived:
             self._close(q, arrived[0][0], ", ".join(target for _, target in arrived))
-        else:
-            errors = "; ".join(f"{result.target}: {result.error}" for _, result in attempts)
-            self._close(q, L.DROPPED, f"{reason}; write failed ({errors})")
+            return True
+        errors = "; ".join(f"{result.target}: {result.error}" for _, result in attempts)
+        # AWS counts the failed write (DestinationDeliveryFailures, DeadLetterErrors) and the
+        # event is gone: the log shows the drop as it shows one with no target at all.
+        if not logged:
+            self._log_dropped(q, condition, f"{reason}; every write failed ({errors}): event discarded")
+        self._close(q, L.DROPPED, f"{reason}; write failed ({errors})")
         return True
 
     def _log_dropped(self, q: QueuedEvent, error_type: str, message: str) -> None:
@@ -356,6 +377,8 @@ class AsyncQueue:
 
     def _deliver_record(self, q: QueuedEvent, arn: str, condition: str) -> Any:
         record = self.invocation_record(q, condition)
+        if parse_arn(arn)[0] == "sns":
+            record = _fit_sns(record)
         outcome = "Success" if condition == SUCCESS else "Failure"
         return send(self.lab, arn, record, function=q.fn.name, purpose=DESTINATION, depth=q.depth,
                     detail_type=f"Lambda Function Invocation Result - {outcome}",
@@ -375,6 +398,24 @@ class AsyncQueue:
 
 
 # --- helpers -------------------------------------------------------------------------
+#: The record fields an SNS destination loses when the record is too big (``_fit_sns``).
+PAYLOAD_FIELDS = ("requestPayload", "responsePayload")
+
+
+def _fit_sns(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` as an SNS destination receives it: without its payloads when over 256 KB.
+
+    limits.ON_FAILURE_URL (and API_OnSuccess): "Amazon SNS destinations have a message size
+    limit of 256 KB. If the combined size of the function request and response payload exceeds
+    the limit, Lambda will drop the payload". The rest of the record (request and response
+    context) still arrives, so the failure stays visible.
+    """
+    body, error = encode(record)
+    if error is not None or len(body.encode()) <= limits.SNS_DESTINATION_MAX_BYTES:
+        return record
+    return {key: value for key, value in record.items() if key not in PAYLOAD_FIELDS}
+
+
 def _truncate(text: str, max_bytes: int) -> str:
     """``text`` cut to at most ``max_bytes`` of UTF-8 (AWS's DLQ ErrorMessage is "truncated to 1 KB")."""
     return text.encode()[:max_bytes].decode(errors="ignore")

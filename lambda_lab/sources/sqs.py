@@ -30,8 +30,10 @@ many messages, count them, read a dead-letter queue, redrive it) is in ``helpers
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -184,12 +186,16 @@ def matches_filter(pattern: dict | str, record: dict) -> bool:
 
 
 def _json_object(body: Any) -> dict | None:
-    """The body parsed as a JSON object, or None for a plain (non-object) string."""
+    """The body parsed as a JSON object, or None for a plain (non-object) string.
+
+    A body nested too deep for Python's parser counts as plain too: AWS treats a body it
+    cannot parse as non-JSON, and a filter must never crash the mapping.
+    """
     if not isinstance(body, str):
         return None
     try:
         parsed = json.loads(body)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
     return parsed if isinstance(parsed, dict) else None
 
@@ -265,6 +271,8 @@ class SqsEventSourceMapping:
         self._gathering: _Batch | None = None
         self._carry: list[tuple[dict, dict]] = []  # (message, record) received but over the 6 MB cap
         self._visible_at: dict[str, float] = {}  # messageId -> when our receipt of it expires
+        self._receipt: dict[str, str] = {}  # messageId -> the newest receipt handle, until deleted
+        self._invoked: set[str] = set()  # receipt handles that went into an invocation
         self._depth: dict[str, int] = {}  # messageId -> chain depth of the handler that sent it
         self._backlog: int | None = None  # messages in the queue at the last empty receive (None: unknown)
         self._woken = False
@@ -402,7 +410,9 @@ class SqsEventSourceMapping:
                 return
         self._visible_at = {m: t for m, t in self._visible_at.items() if t > now}
         starved = False
-        while self._free_slots() > 0:
+        # A batch still gathering already holds its slot: continue it even when no slot is free,
+        # or a full mapping would look again at the same instant forever.
+        while self._gathering is not None or self._free_slots() > 0:
             batch = self._gathering or _Batch(batching.BatchBuilder(self.batch_size), now)
             self._gathering = None
             got = self._fill(batch)
@@ -437,7 +447,7 @@ class SqsEventSourceMapping:
         received = 0
         while self._carry and not batch.builder.full:
             message, record = self._carry[0]
-            if not batch.builder.add(record):
+            if not self._renew(batch, message) and not batch.builder.add(record):
                 break
             self._carry.pop(0)
             batch.messages[record["messageId"]] = message
@@ -446,6 +456,8 @@ class SqsEventSourceMapping:
             messages = self._receive(want)
             received += len(messages)
             for message, record in self._filtered(messages):
+                if self._renew(batch, message):
+                    continue
                 if batch.builder.full or not batch.builder.add(record):
                     self._carry.append((message, record))
                 else:
@@ -453,6 +465,20 @@ class SqsEventSourceMapping:
             if len(messages) < want or self.window_s == 0 and self.batch_size <= RECEIVE_MAX:
                 break
         return received
+
+    def _renew(self, batch: _Batch, message: dict) -> bool:
+        """True if ``message`` is already in ``batch`` or waiting in the carry-over: keep its newest
+        receipt handle and do not add it again (a message came back while its batch gathered;
+        deleting it twice in one DeleteMessageBatch is an error)."""
+        message_id = message["MessageId"]
+        if message_id in batch.messages:
+            batch.messages[message_id] = message
+            return True
+        for n, (carried, record) in enumerate(self._carry):
+            if carried["MessageId"] == message_id:
+                self._carry[n] = (message, record)
+                return True
+        return False
 
     def _receive(self, want: int) -> list[dict]:
         visibility = self._visibility_timeout()
@@ -465,12 +491,59 @@ class SqsEventSourceMapping:
         if messages:
             self._backlog = None
             self._idle_poll_s = IDLE_POLL_MIN_S
+            visibility = self._extend_visibility(messages, visibility)
             for m in messages:
+                self._receipt[m["MessageId"]] = m["ReceiptHandle"]
                 self._visible_at[m["MessageId"]] = now + visibility
                 seen = self._accept(m["MessageId"], int(m["Attributes"]["SentTimestamp"]))
                 seen.receive_count = int(m["Attributes"]["ApproximateReceiveCount"])
                 seen.visible_at = now + visibility
+            if self.fifo:
+                self._unblock_before_expiry(messages, now + visibility)
         return messages
+
+    def _unblock_before_expiry(self, messages: list[dict], expires_s: float) -> None:
+        """Several messages of one group received together: just before their receipts expire
+        (the invocation may outlive them), let moto clear the later ones so that the group comes
+        back from its head, as on AWS, not from its tail (``_unblock_moto_fifo`` says why)."""
+        groups = Counter(m.get("Attributes", {}).get("MessageGroupId", "") for m in messages)
+        if max(groups.values()) < 2:
+            return
+        task = self.lab.scheduler.at(expires_s - EPSILON_S, lambda: self._unblock_expiring(messages, expires_s),
+                                     "sqs fifo expiry")
+        self._tasks.append(task)
+
+    def _unblock_expiring(self, messages: list[dict], expires_s: float) -> None:
+        """Those of ``messages`` still in flight under this receipt (not deleted, not received
+        again, not already made visible) expire at ``expires_s``: unblock them now."""
+        live = [m for m in messages if self._is_current(m)
+                and abs(self._visible_at.get(m["MessageId"], 0.0) - expires_s) < 1e-9]
+        if len(live) > 1 and not self.stopped:
+            self._unblock_moto_fifo(live)
+            if self.enabled:
+                self._schedule_poll(self.lab.clock.now() + EPSILON_S / 2)
+
+    def _is_current(self, message: dict) -> bool:
+        """True if ``message`` carries the newest receipt handle of a message still in the queue."""
+        return self._receipt.get(message["MessageId"]) == message["ReceiptHandle"]
+
+    def _extend_visibility(self, messages: list[dict], visibility_s: float) -> float:
+        """With a batching window, keep received messages hidden for window + timeout + 30 s when the
+        queue's visibility timeout is shorter (``limits.SQS_WINDOW_VISIBILITY_MARGIN_S`` quotes AWS);
+        return the visibility timeout that now applies, seconds.
+
+        Without a window nothing changes: a visibility timeout lowered below the function timeout
+        after the mapping exists still shows duplicates while a slow handler runs.
+        """
+        extended = self.window_s + self.fn.timeout_s + limits.SQS_WINDOW_VISIBILITY_MARGIN_S
+        if not self.window_s or self.window_s + self.fn.timeout_s <= visibility_s:
+            return visibility_s
+        for start in range(0, len(messages), RECEIVE_MAX):
+            chunk = messages[start:start + RECEIVE_MAX]
+            self.sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": math.ceil(extended)}
+                for n, m in enumerate(chunk)])
+        return float(math.ceil(extended))
 
     def _visibility_timeout(self) -> float:
         if self._vt_s is None:
@@ -500,6 +573,14 @@ class SqsEventSourceMapping:
             seen = self._seen[message_id] = _Seen(entry, sent_ms)
         return seen
 
+    def _reaccept(self, message_id: str, ended: _Seen) -> None:
+        """The message stayed in the queue after its row ended (a stale receipt's delete): open a
+        duplicate-delivery row (copy 2, 3, ...) that ends wherever that copy ends."""
+        entry = self.lab.ledger.accept("sqs", message_id, self.fn.name, copy=ended.entry.copy + 1)
+        # The newer delivery may already have been invoked: that attempt belongs to this copy.
+        entry.attempts = 1 if self._receipt[message_id] in self._invoked else 0
+        self._seen[message_id] = _Seen(entry, ended.sent_ms, ended.receive_count, ended.visible_at)
+
     def _end(self, message_id: str, ending: str, where: str) -> None:
         seen = self._seen.pop(message_id, None)
         if seen is not None:
@@ -528,6 +609,7 @@ class SqsEventSourceMapping:
         moved = self._dead_letter_depth() - before
         for message_id in due[:max(moved, 0)]:
             seen = self._seen[message_id]
+            self._invoked.discard(self._receipt.pop(message_id, None))
             self._end(message_id, L.DEAD_LETTER,
                       f"{self._dlq_name} (receive count {seen.receive_count} reached maxReceiveCount "
                       f"{self._redrive['maxReceiveCount']})")
@@ -564,6 +646,8 @@ class SqsEventSourceMapping:
         for message_id in ids:
             if message_id in self._seen:
                 self.lab.ledger.attempt(self._seen[message_id].entry)
+        if batch.attempts == 1:
+            self._invoked.update(m["ReceiptHandle"] for m in batch.messages.values())
         inv = self.lab.runtime.execute(
             self.fn, sqs_events.event(batch.builder.records), source="sqs", attempt=max(receive_counts),
             batch_size=len(ids), items=ids, depth=depth,
@@ -586,16 +670,28 @@ class SqsEventSourceMapping:
     def _complete(self, batch: _Batch, inv: Invocation) -> None:
         outcome = batching.judge(inv.outcome, inv.result, batch.ids,
                                  report_batch_item_failures=self.report_batch_item_failures)
-        self._delete([batch.messages[i] for i in outcome.succeeded])
+        # A receipt handle the queue has replaced (the message came back and was received again
+        # while this invocation ran) is stale: AWS's delete "succeeds, but the message might not
+        # be deleted". On a FIFO queue moto would delete the newer delivery instead and unblock
+        # the group under it, so the lab skips such deletes there; on a standard queue it keeps
+        # moto's delete (the chapters show a slow handler's duplicates ending).
+        stale = {i for i in outcome.succeeded if not self._is_current(batch.messages[i])} if self.fifo else set()
+        self._delete([batch.messages[i] for i in outcome.succeeded if i not in stale])
         silently_lost = _reported_failures(inv.result) if not self.report_batch_item_failures else set()
         for i in outcome.succeeded:
             self._depth.pop(i, None)
+            still_queued = i in stale and i in self._receipt
+            seen = self._seen.get(i)
             if i in silently_lost:
                 self._end(i, L.DROPPED, "deleted unprocessed: ReportBatchItemFailures is off")
             else:
                 self._end(i, L.PROCESSED, queue_name(self.queue_url))
-        if self.fifo and len(outcome.failed) > 1:
-            self._unblock_moto_fifo([batch.messages[i] for i in outcome.failed])
+            if still_queued and seen is not None:
+                self._reaccept(i, seen)
+        failed = [batch.messages[i] for i in outcome.failed if self._is_current(batch.messages[i])]
+        if self.fifo and len(failed) > 1:
+            self._unblock_moto_fifo(failed)
+        self._invoked.difference_update(m["ReceiptHandle"] for m in batch.messages.values())
         self._in_flight -= 1
         if not self.stopped and self.enabled:
             self._schedule_poll(self.lab.clock.now())
@@ -639,6 +735,8 @@ class SqsEventSourceMapping:
             )
             for m in chunk:
                 self._visible_at.pop(m["MessageId"], None)
+                self._receipt.pop(m["MessageId"], None)
+                self._invoked.discard(m["ReceiptHandle"])
 
     # --- deciding when to look again -------------------------------------------------
     def _plan_next(self, now: float, starved: bool) -> None:
