@@ -19,7 +19,10 @@ from lambda_lab import ConfigurationError, Lab
 from lambda_lab.delivery.send import DESTINATION, send
 from lambda_lab.sources.async_queue import PAYLOAD_FIELDS
 
-BIG_RESPONSE = 7 * 1024 * 1024  # bytes: over SQS's 1 MiB message limit
+# bytes: over SQS's 1 MiB message limit, under Lambda's 6 MB response limit (a 7 MB response is
+# now the runtime's Function.ResponseSizeTooLarge error, which the next test covers).
+BIG_RESPONSE = 2 * 1024 * 1024
+TOO_BIG_RESPONSE = 7 * 1024 * 1024
 OVER_SNS = 300 * 1024  # bytes: over SNS's 256 KB destination limit, under the 1 MB async payload
 
 
@@ -70,6 +73,17 @@ def test_oversized_on_success_record_is_counted_and_the_event_still_processed(la
     [failure] = lab.sends.failures(DESTINATION)
     assert "1,048,576-byte limit" in failure.error
     assert metric(lab, "DestinationDeliveryFailures") == 1 and metric(lab, "AsyncEventsDropped") == 0
+
+
+def test_seven_mb_response_with_sqs_destinations_ends_and_the_lab_keeps_running(lab):
+    ok_url, ok_arn = queue_arn(lab, "successes")
+    fail_url, fail_arn = queue_arn(lab, "failures")
+    fn = lab.function("f", lambda event, context: "x" * TOO_BIG_RESPONSE, on_success=ok_arn,
+                      on_failure=fail_arn, maximum_retry_attempts=0)
+    fn.invoke_async({"id": 1})
+    assert lab.run_until_idle().idle
+    assert len(lab.outcomes("f")) == 1 and lab.outcomes("f")["ending"].item() != "pending"
+    assert not lab.async_queue.pending()
 
 
 def test_a_payload_that_is_not_json_is_a_failed_send_not_a_crash(lab):

@@ -170,9 +170,9 @@ def check_partial_batch(succeeded, dead, pattern):
 
 
 # --- asynchronous invocation ----------------------------------------------------------------
-#: What the handler does on one delivery. A result that is not JSON is left out until the
-#: runtime maps it to a function error (AWS: Runtime.MarshalError); today it would succeed.
-BEHAVIOURS = ("raise", "timeout")
+#: What the handler does on one delivery: raise, run past its timeout, or return a result that
+#: is not JSON (the runtime's Runtime.MarshalError, a function error as on AWS).
+BEHAVIOURS = ("raise", "timeout", "nonjson")
 #: Where failures (and successes) go; "deleted_*" configure a target and then delete it.
 FAILURE_TARGETS = ("nowhere", "on_failure", "dlq", "both", "deleted_on_failure", "deleted_dlq")
 SUCCESS_TARGETS = (None, "queue", "oversized")
@@ -217,7 +217,7 @@ class Behaviour:
             self.last = plan[n - 1] if n <= len(plan) else "ok"
             if self.last == "raise":
                 raise ValueError("fails")
-            return self.response
+            return {"not", "json"} if self.last == "nonjson" else self.response
 
         return handle
 

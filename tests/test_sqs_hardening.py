@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from lambda_lab.helpers.sqs import queue_counts, send_all
+from lambda_lab.helpers.sqs import queue_counts, receive_all, send_all
 from lambda_lab.sources.sqs import VisibilityTimeoutWarning
 
 #: More scheduler steps than any of these scenarios needs (a few dozen); a spin hits it at once.
@@ -167,18 +167,61 @@ def test_fifo_redelivers_a_group_from_its_head_when_an_invocation_outlives_visib
     assert (rows["ending"] != "pending").all() and not rows[rows["copy"] == 1].item.duplicated().any()
 
 
+def test_a_message_processed_then_dead_lettered_ends_processed_with_a_dead_letter_copy(lab):
+    """maxReceiveCount 1: at 5 s the receipts expire and the next receive moves the messages to
+    the DLQ while the first invocation (which processes them all) still runs. AWS does the same;
+    the ledger shows each message processed, and the DLQ's copy as a duplicate (copy 2)."""
+    _, fn, processed = fifo_outliving_the_visibility_timeout(lab, fails_first=False, max_receive=1)
+    assert processed == ["m0", "m1", "m2", "m3", "m4"]
+    rows = lab.outcomes(fn.name)
+    assert (rows["ending"] != "pending").all()
+    firsts = rows[rows["copy"] == 1]
+    assert len(firsts) == 5 and (firsts.ending == "processed").all()
+    copies = rows[rows["copy"] == 2]
+    assert sorted(copies.item) == sorted(firsts.item) and (copies.ending == "dead_letter").all()
+    dlq = lab.client("sqs").get_queue_url(QueueName="orders-dlq.fifo")["QueueUrl"]
+    assert sorted(m["MessageId"] for m in receive_all(lab, dlq)) == sorted(copies.item)
+
+
 def test_a_stale_receipt_does_not_delete_the_newer_delivery(lab):
-    """The first invocation succeeds at 6 s with receipts replaced at 5 s: its delete must not
-    remove the messages the second invocation holds. Each message ends once per copy: processed,
-    and the copy still in the queue ends where it ends (here processed again)."""
+    """The first invocation succeeds at 6 s with receipts replaced at 5 s: each message ends once
+    per copy, the DLQ matches the ledger, and the queue ends empty."""
     url, fn, processed = fifo_outliving_the_visibility_timeout(lab, fails_first=False, max_receive=3)
     assert processed[:5] == ["m0", "m1", "m2", "m3", "m4"]
     rows = lab.outcomes(fn.name)
     assert (rows["ending"] != "pending").all()
     firsts = rows[rows["copy"] == 1]
     assert len(firsts) == 5 and not firsts.item.duplicated().any() and (firsts.ending == "processed").all()
-    dead = lab.client("sqs").get_queue_url(QueueName="orders-dlq.fifo")["QueueUrl"]
-    from lambda_lab.helpers.sqs import receive_all
-    dlq_ids = sorted(m["MessageId"] for m in receive_all(lab, dead))
-    assert dlq_ids == sorted(rows.loc[rows["ending"] == "dead_letter", "item"])
+    dlq = lab.client("sqs").get_queue_url(QueueName="orders-dlq.fifo")["QueueUrl"]
+    assert sorted(m["MessageId"] for m in receive_all(lab, dlq)) == sorted(
+        rows.loc[rows["ending"] == "dead_letter", "item"])
     assert sum(queue_counts(lab, url).values()) == 0
+
+
+# --- 4. the mapped queue is deleted -------------------------------------------------------------
+def test_deleting_the_mapped_queue_disables_the_mapping_and_drops_what_it_held(lab):
+    url = make_queue(lab, "q", 30)
+    fn = lab.function("f", lambda e, c: None, duration_ms=2_000)
+    mapping = lab.sqs_trigger(url, fn)
+    send_all(lab, url, ["a", "b"])
+    lab.run(1)  # the batch is in flight
+    lab.client("sqs").delete_queue(QueueUrl=url)
+    steps = run_bounded(lab)  # raised QueueDoesNotExist out of the run before the fix
+    assert steps < MAX_STEPS and lab.run_until_idle().idle
+    assert mapping.state == "Disabled" and "QueueDoesNotExist" in mapping.state_reason
+    assert mapping.configuration["StateTransitionReason"].startswith("Lambda initiated")
+    rows = lab.outcomes(fn.name)
+    assert list(rows.ending) == ["dropped", "dropped"] and rows["where"].str.contains("deleted").all()
+    df = lab.log.to_frame()
+    assert (df.error_type == "QueueDoesNotExist").sum() == 1
+
+
+def test_an_idle_mapping_whose_queue_is_deleted_keeps_the_lab_running(lab):
+    url = make_queue(lab, "q", 30)
+    fn = lab.function("f", lambda e, c: None)
+    mapping = lab.sqs_trigger(url, fn)
+    lab.run(5)
+    lab.client("sqs").delete_queue(QueueUrl=url)
+    lab.run(60)  # the idle heartbeat finds the queue gone
+    assert lab.run_until_idle().idle and mapping.state == "Disabled"
+    assert len(lab.outcomes(fn.name)) == 0

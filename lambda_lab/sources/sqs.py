@@ -35,7 +35,9 @@ import json
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
+
+from botocore.exceptions import ClientError
 
 from .. import ledger as L
 from .. import limits
@@ -58,6 +60,9 @@ IDLE_POLL_MIN_S, IDLE_POLL_MAX_S = 1.0, limits.SQS_LONG_POLL_MAX_S
 #: moto's visibility check is strict (now > visible_at): look 1 ms after the timeout.
 EPSILON_S = 0.001
 THROTTLE_RETRY_S = 1.0
+#: Error codes for a queue that no longer exists (moto's, and the query protocol's).
+QUEUE_MISSING = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
+USER_INITIATED = "User initiated"
 
 
 class VisibilityTimeoutWarning(UserWarning):
@@ -264,6 +269,8 @@ class SqsEventSourceMapping:
             warnings.warn_explicit(warning, VisibilityTimeoutWarning, "sqs_trigger", 1)
         self.uuid = _mapping_uuid(self.queue_arn, fn.name, lab.seed)
         self.enabled = enabled
+        #: Why the state last changed (GetEventSourceMapping's StateTransitionReason).
+        self.state_reason = USER_INITIATED
         self.stopped = False
         self._limit = float(min(limits.SQS_INITIAL_BATCHES, maximum_concurrency or limits.SQS_MAX_BATCHES))
         self._last_scale_s = lab.clock.now()
@@ -273,6 +280,8 @@ class SqsEventSourceMapping:
         self._visible_at: dict[str, float] = {}  # messageId -> when our receipt of it expires
         self._receipt: dict[str, str] = {}  # messageId -> the newest receipt handle, until deleted
         self._invoked: set[str] = set()  # receipt handles that went into an invocation
+        self._holding: Counter[str] = Counter()  # messageId -> invocations in flight holding it
+        self._limbo: dict[str, tuple[_Seen, str]] = {}  # dead-lettered while held: (row, where)
         self._depth: dict[str, int] = {}  # messageId -> chain depth of the handler that sent it
         self._backlog: int | None = None  # messages in the queue at the last empty receive (None: unknown)
         self._woken = False
@@ -298,7 +307,7 @@ class SqsEventSourceMapping:
         """True while a batch is in flight or being gathered, or the queue may hold messages."""
         if self.stopped or not self.enabled:
             return False
-        if self._in_flight or self._gathering or self._carry or self._visible_at or self._woken:
+        if self._in_flight or self._gathering or self._carry or self._visible_at or self._woken or self._limbo:
             return True
         return self._backlog is None or self._backlog > 0
 
@@ -316,12 +325,14 @@ class SqsEventSourceMapping:
     def disable(self) -> None:
         """Stop receiving (State=Disabled); batches in flight still finish."""
         self.enabled = False
+        self.state_reason = USER_INITIATED
         self._cancel_poll()
 
     def enable(self) -> None:
         """Start receiving again (State=Enabled)."""
         if not self.stopped and not self.enabled:
             self.enabled = True
+            self.state_reason = USER_INITIATED
             self._schedule_poll(self.lab.clock.now())
 
     @property
@@ -339,6 +350,7 @@ class SqsEventSourceMapping:
             "MaximumBatchingWindowInSeconds": self.window_s,
             "FunctionResponseTypes": ["ReportBatchItemFailures"] if self.report_batch_item_failures else [],
             "State": self.state,
+            "StateTransitionReason": self.state_reason,
         }
         if self.maximum_concurrency is not None:
             config["ScalingConfig"] = {"MaximumConcurrency": self.maximum_concurrency}
@@ -388,7 +400,43 @@ class SqsEventSourceMapping:
             if self._poll_task.due_s <= at_s:
                 return
             self._poll_task.cancel()
-        self._poll_task = self.lab.scheduler.at(at_s, self._poll, f"sqs poll {queue_name(self.queue_url)}")
+        self._poll_task = self.lab.scheduler.at(at_s, self._guarded(self._poll), f"sqs poll {queue_name(self.queue_url)}")
+
+    def _guarded(self, action: Callable[[], None]) -> Callable[[], None]:
+        """``action`` for the scheduler: a deleted source queue disables the mapping instead of
+        raising out of ``lab.run``."""
+        def run() -> None:
+            try:
+                action()
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") not in QUEUE_MISSING:
+                    raise
+                self._source_lost()
+        return run
+
+    def _source_lost(self) -> None:
+        """The queue is gone: Lambda turns the mapping off itself (StateTransitionReason "Lambda
+        initiated", API_EventSourceMappingConfiguration). Messages the mapping held end ``dropped``
+        (they went with the queue); one log row says so; the lab keeps running."""
+        if self.stopped or (not self.enabled and self.state_reason != USER_INITIATED):
+            return
+        self.enabled = False
+        self.state_reason = (f"Lambda initiated: the event source queue {queue_name(self.queue_url)} "
+                             f"does not exist (QueueDoesNotExist)")
+        self._cancel_poll()
+        held = list(self._seen) + list(self._limbo)
+        for message_id in list(self._seen):
+            self._end(message_id, L.DROPPED, "QueueDoesNotExist: the source queue was deleted")
+        for seen, _ in self._limbo.values():
+            self.lab.ledger.end(seen.entry, L.DROPPED, "QueueDoesNotExist: the source queue was deleted", L.LAMBDA)
+        self._limbo.clear()
+        self._gathering, self._carry, self._visible_at = None, [], {}
+        self._receipt.clear()
+        self.lab.log.add(Invocation.never_ran(
+            self.fn.name, "sqs", "dropped", at=self.lab.clock.elapsed(), error_type="QueueDoesNotExist",
+            error_message=f"the mapping was disabled: {self.state_reason}; {len(held)} message(s) it held ended dropped",
+            batch_size=len(held), items=tuple(held),
+        ))
 
     def _cancel_poll(self) -> None:
         if self._poll_task is not None:
@@ -509,7 +557,8 @@ class SqsEventSourceMapping:
         groups = Counter(m.get("Attributes", {}).get("MessageGroupId", "") for m in messages)
         if max(groups.values()) < 2:
             return
-        task = self.lab.scheduler.at(expires_s - EPSILON_S, lambda: self._unblock_expiring(messages, expires_s),
+        task = self.lab.scheduler.at(expires_s - EPSILON_S,
+                                     self._guarded(lambda: self._unblock_expiring(messages, expires_s)),
                                      "sqs fifo expiry")
         self._tasks.append(task)
 
@@ -610,9 +659,32 @@ class SqsEventSourceMapping:
         for message_id in due[:max(moved, 0)]:
             seen = self._seen[message_id]
             self._invoked.discard(self._receipt.pop(message_id, None))
-            self._end(message_id, L.DEAD_LETTER,
-                      f"{self._dlq_name} (receive count {seen.receive_count} reached maxReceiveCount "
-                      f"{self._redrive['maxReceiveCount']})")
+            where = (f"{self._dlq_name} (receive count {seen.receive_count} reached maxReceiveCount "
+                     f"{self._redrive['maxReceiveCount']})")
+            if self._holding[message_id]:
+                # An invocation still holds an expired receipt of it: if that invocation succeeds,
+                # the message was processed and the DLQ holds a duplicate (AWS does the same).
+                self._limbo[message_id] = (self._seen.pop(message_id), where)
+            else:
+                self._end(message_id, L.DEAD_LETTER, where)
+
+    def _settle_limbo(self, batch: _Batch, succeeded: tuple[str, ...]) -> None:
+        """End the messages moto dead-lettered while ``batch`` (now complete) still held them."""
+        for message_id in batch.ids:
+            self._holding[message_id] -= 1
+            if message_id not in self._limbo:
+                continue
+            seen, where = self._limbo[message_id]
+            if message_id in succeeded:
+                del self._limbo[message_id]
+                self.lab.ledger.end(seen.entry, L.PROCESSED, queue_name(self.queue_url), L.LAMBDA)
+                copy = self.lab.ledger.accept("sqs", message_id, self.fn.name, copy=seen.entry.copy + 1)
+                self.lab.ledger.end(copy, L.DEAD_LETTER, where, L.LAMBDA)
+            elif not self._holding[message_id]:
+                del self._limbo[message_id]
+                self.lab.ledger.end(seen.entry, L.DEAD_LETTER, where, L.LAMBDA)
+            if not self._holding[message_id]:
+                del self._holding[message_id]
 
     def _filtered(self, messages: list[dict]) -> list[tuple[dict, dict]]:
         """Records for ``messages``; those matching no filter are deleted now, uninvoked."""
@@ -648,6 +720,7 @@ class SqsEventSourceMapping:
                 self.lab.ledger.attempt(self._seen[message_id].entry)
         if batch.attempts == 1:
             self._invoked.update(m["ReceiptHandle"] for m in batch.messages.values())
+            self._holding.update(ids)
         inv = self.lab.runtime.execute(
             self.fn, sqs_events.event(batch.builder.records), source="sqs", attempt=max(receive_counts),
             batch_size=len(ids), items=ids, depth=depth,
@@ -655,7 +728,8 @@ class SqsEventSourceMapping:
         if inv.outcome == "throttled":
             self._retry_throttled(batch)
             return
-        self._tasks.append(self.lab.scheduler.at(inv.end_s, lambda: self._complete(batch, inv), "sqs result"))
+        self._tasks.append(self.lab.scheduler.at(inv.end_s, self._guarded(lambda: self._complete(batch, inv)),
+                                                 "sqs result"))
 
     def _retry_throttled(self, batch: _Batch) -> None:
         """Throttled: retry the batch until its messages would be visible again (services-sqs-errorhandling)."""
@@ -663,6 +737,7 @@ class SqsEventSourceMapping:
         expires = min(self._visible_at.get(i, 0.0) for i in batch.ids)
         if self.lab.clock.now() + delay >= expires:
             self._in_flight -= 1  # give up: the messages return when their visibility timeout ends
+            self._settle_limbo(batch, ())
             self._schedule_poll(self.lab.clock.now())
             return
         self._tasks.append(self.lab.scheduler.after(delay, lambda: self._invoke(batch), "sqs throttle retry"))
@@ -692,6 +767,7 @@ class SqsEventSourceMapping:
         if self.fifo and len(failed) > 1:
             self._unblock_moto_fifo(failed)
         self._invoked.difference_update(m["ReceiptHandle"] for m in batch.messages.values())
+        self._settle_limbo(batch, outcome.succeeded)
         self._in_flight -= 1
         if not self.stopped and self.enabled:
             self._schedule_poll(self.lab.clock.now())
