@@ -172,6 +172,8 @@ SQS_VISIBILITY_FACTOR = 6
 # SQS_PARAMETERS_URL (MaximumBatchingWindowInSeconds): "If your function's timeout plus the
 # batching window exceeds the visibility timeout, Lambda extends" the messages' visibility
 # timeout to window + function timeout + 30 seconds while it gathers and invokes the batch.
+# (Wording as the hardening issue quotes it; the stored docs search did not return the page's
+# full sentence, so check it against the live page.)
 SQS_WINDOW_VISIBILITY_MARGIN_S = 30
 # awsdocs archive with-sqs.md: "set the maxReceiveCount on the source queue's redrive policy to
 # at least 5" (a recommendation, not a limit).

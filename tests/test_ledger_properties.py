@@ -57,23 +57,52 @@ def check_rows(rows, sent_items):
 
 
 # --- SQS, standard and FIFO -----------------------------------------------------------------
+#: What an invocation that has a failing record does: raise, report the failures (as
+#: batchItemFailures), run past its timeout, return a malformed partial response, or return
+#: something that is not JSON (the runtime's Runtime.MarshalError).
+FAILURES = ("raise", "report", "timeout", "malformed", "nonjson")
+#: Malformed partial responses. AWS reads None as complete success; the others fail the batch.
+MALFORMED = ({"batchItemFailures": [{"itemIdentifier": ""}]}, None, "a string",
+             {"batchItemFailures": [{"id": "m"}]}, {"batchItemFailures": [{"itemIdentifier": "unknown"}]})
+#: A filter that keeps even-numbered messages: the odd ones end dropped (FilteredOut).
+EVEN = {"body": [f"m-{i}" for i in range(0, 8, 2)]}
+SQS_TIMEOUT_S, SLOW_MS, FAST_MS = 5, 4_500, 100
+
+
 @st.composite
 def sqs_patterns(draw):
     fifo = draw(st.booleans())
     n = draw(st.integers(1, 8))
     max_receive = draw(st.integers(1, 3))
+    batch_size = draw(st.integers(1, 10)) if fifo else draw(st.sampled_from([1, 3, 10, 25]))
     return dict(
         fifo=fifo,
         fails=draw(st.lists(st.integers(0, max_receive + 1), min_size=n, max_size=n)),
         max_receive=max_receive,
         mode=draw(st.sampled_from(["raise", "report", "report-off"])),
-        batch_size=draw(st.integers(1, 10)) if fifo else draw(st.sampled_from([1, 3, 10, 25])),
+        batch_size=batch_size,
         groups=draw(st.integers(1, 3)),
         concurrency=draw(st.sampled_from([None, 2])),
+        # Hardening draws: how failing invocations fail (cycled), the malformed response, a first
+        # delivery that outlives a visibility timeout lowered after the mapping exists, a
+        # batching window, reserved concurrency (throttles), a filter.
+        how=draw(st.lists(st.sampled_from(FAILURES), min_size=1, max_size=3)),
+        malformed=draw(st.integers(0, len(MALFORMED) - 1)),
+        # (each draw costs moto calls: the rarer ones keep 100 patterns near their old cost)
+        visibility_after=(lowered := draw(st.sampled_from([None, None, None, 5]))),
+        slow=bool(lowered) and draw(st.booleans()),
+        window=(1 if batch_size > 10 else 0) if fifo else draw(
+            st.sampled_from([1, 2] if batch_size > 10 else [0, 0, 0, 2])),
+        reserved=draw(st.sampled_from([None, None, None, 1])),
+        filtered=draw(st.booleans()) and not fifo,
     )
 
 
+DEFAULTS = dict(how=None, malformed=0, slow=False, visibility_after=None, window=None, reserved=None, filtered=False)
+
+
 def run_sqs(lab, p):
+    p = {**DEFAULTS, **p}
     tag = next(NAMES)
     sqs = lab.client("sqs")
     suffix = ".fifo" if p["fifo"] else ""
@@ -85,10 +114,13 @@ def run_sqs(lab, p):
     seen = Counter()
     listed = set()
     succeeded = []
+    how = p["how"] or ["report" if p["mode"] != "raise" else "raise"]
+    state = {"invocations": 0, "last": "ok", "first_delivery": False}
 
     def handler(event, context):
         failed = []
         records = event["Records"]
+        state["first_delivery"] = any(seen[r["body"]] == 0 for r in records)
         for n, record in enumerate(records):
             seen[record["body"]] += 1
             if seen[record["body"]] <= p["fails"][index(record["body"])]:
@@ -98,16 +130,32 @@ def run_sqs(lab, p):
                 failed.append(record["messageId"])
                 continue
             succeeded.append(record["body"])
-        if failed and p["mode"] == "raise":
+        state["last"] = how[state["invocations"] % len(how)] if failed else "ok"
+        state["invocations"] += 1
+        if failed and p["mode"] == "raise" or state["last"] == "raise":
             raise ValueError(f"{len(failed)} failed")
+        if state["last"] == "malformed":
+            return MALFORMED[p["malformed"]]
+        if state["last"] == "nonjson":
+            return {"not", "json"}
         listed.update(failed)
         return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
 
-    fn = lab.function(f"f-{tag}", handler, timeout_s=5)
-    window = 1 if p["batch_size"] > 10 else 0
+    def duration_ms(event):
+        # Read right after the handler returns: a planned timeout runs long, a slow first delivery
+        # outlives the lowered visibility timeout.
+        if state["last"] == "timeout":
+            return SQS_TIMEOUT_S * 1000 + 1
+        return SLOW_MS if p["slow"] and state["first_delivery"] else FAST_MS
+
+    fn = lab.function(f"f-{tag}", handler, timeout_s=SQS_TIMEOUT_S, duration_ms=duration_ms,
+                      reserved_concurrency=p["reserved"])
+    window = p["window"] if p["window"] is not None else (1 if p["batch_size"] > 10 else 0)
     mapping = lab.sqs_trigger(url, fn, batch_size=p["batch_size"], maximum_batching_window_s=window,
                               report_batch_item_failures=p["mode"] == "report",
-                              maximum_concurrency=p["concurrency"])
+                              maximum_concurrency=p["concurrency"], filter_patterns=EVEN if p["filtered"] else None)
+    if p["visibility_after"]:  # lowered after the mapping exists: no validation then, as on AWS
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(p["visibility_after"])})
     bodies = [f"m-{i}" for i in range(len(p["fails"]))]
     ids = send_all(lab, url, bodies, group_id=lambda b: group(b, p))
     summary = finish(lab, mapping)
@@ -136,16 +184,26 @@ def test_sqs_every_message_ends_once(shared_lab, pattern):
     assert sum(queue_counts(lab, url).values()) == 0
     by_ending = {e: set(rows.loc[rows["ending"] == e, "item"]) for e in ("processed", "dead_letter", "dropped")}
     dead = dead_letters(lab, dlq)
-    assert sorted(m["MessageId"] for m in dead) == sorted(by_ending["dead_letter"])
+    assert sorted(m["MessageId"] for m in dead) == sorted(rows.loc[rows["ending"] == "dead_letter", "item"])
     # A message reaches the DLQ by being received maxReceiveCount times (our look adds one more).
     assert all(int(m["Attributes"]["ApproximateReceiveCount"]) > pattern["max_receive"] for m in dead)
-    # Only the silent-loss configuration drops, and only what the handler listed as failed.
-    assert by_ending["dropped"] <= (listed if pattern["mode"] == "report-off" else set())
+    # Only the silent-loss configuration and the filter drop: what the handler listed as failed,
+    # and what the filter did not keep.
+    filtered = set(rows.loc[rows["where"].fillna("").str.startswith("FilteredOut"), "item"])
+    allowed = (listed if pattern["mode"] == "report-off" else set()) | filtered
+    assert by_ending["dropped"] <= allowed
     assert (rows["layer"] == "lambda").all()
     if pattern["fifo"]:
         check_fifo_order(succeeded, pattern)
-    elif pattern["mode"] == "report":
+    elif pattern["mode"] == "report" and plain(pattern):
         check_partial_batch(succeeded, dead, pattern)
+
+
+def plain(pattern):
+    """True if only reported failures happen: no timeouts, malformed results, slow deliveries,
+    throttles or filters (check_partial_batch's exact sets assume that)."""
+    return (set(pattern.get("how") or ["report"]) == {"report"} and not pattern.get("slow")
+            and not pattern.get("filtered") and not pattern.get("reserved"))
 
 
 def dead_letters(lab, name):

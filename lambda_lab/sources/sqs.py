@@ -17,6 +17,18 @@ What it does, as AWS does it (https://docs.aws.amazon.com/lambda/latest/dg/with-
   ``dropped`` when a filter or the silent-loss case deletes it, ``dead_letter`` when moto
   moves it. No API names the messages a receive moved, so around a receive that can move
   some, the mapping reads the dead-letter queue's depth and ends that many, in queue order.
+* with a batching window, when window + function timeout exceeds the queue's visibility
+  timeout, Lambda extends the received messages' visibility to window + timeout + 30 s
+  (``limits.SQS_WINDOW_VISIBILITY_MARGIN_S``, from services-sqs-parameters); a message that
+  comes back anyway never enters its own batch twice.
+* an invocation that outlives its messages' visibility timeout: on a FIFO queue the group
+  comes back from its head, and a success with a receipt handle the queue has since replaced
+  deletes nothing (AWS: "the request succeeds, but the message might not be deleted"); the
+  ledger ends that message ``processed`` and follows the copy left in the queue as copy 2
+  (so a message processed and then dead-lettered shows both, as on AWS).
+* the source queue deleted: the mapping turns itself off (``state`` Disabled,
+  ``state_reason`` "Lambda initiated: ..."), logs one ``QueueDoesNotExist`` row, ends the
+  messages it held ``dropped``, and the lab keeps running.
 
 moto has no long polling under a frozen clock, so the poller looks at the queue
 when something can have changed: a send through the lab's SQS client, the end of
@@ -400,7 +412,8 @@ class SqsEventSourceMapping:
             if self._poll_task.due_s <= at_s:
                 return
             self._poll_task.cancel()
-        self._poll_task = self.lab.scheduler.at(at_s, self._guarded(self._poll), f"sqs poll {queue_name(self.queue_url)}")
+        label = f"sqs poll {queue_name(self.queue_url)}"
+        self._poll_task = self.lab.scheduler.at(at_s, self._guarded(self._poll), label)
 
     def _guarded(self, action: Callable[[], None]) -> Callable[[], None]:
         """``action`` for the scheduler: a deleted source queue disables the mapping instead of
@@ -434,7 +447,8 @@ class SqsEventSourceMapping:
         self._receipt.clear()
         self.lab.log.add(Invocation.never_ran(
             self.fn.name, "sqs", "dropped", at=self.lab.clock.elapsed(), error_type="QueueDoesNotExist",
-            error_message=f"the mapping was disabled: {self.state_reason}; {len(held)} message(s) it held ended dropped",
+            error_message=(f"the mapping was disabled: {self.state_reason}; "
+                           f"{len(held)} message(s) it held ended dropped"),
             batch_size=len(held), items=tuple(held),
         ))
 
@@ -617,7 +631,8 @@ class SqsEventSourceMapping:
         """Open the message's ledger row the first time the mapping hears of it."""
         seen = self._seen.get(message_id)
         if seen is None:
-            accepted_s = sent_ms / 1000 - self.lab.clock.start_s
+            # SentTimestamp is whole milliseconds: never let it round past now.
+            accepted_s = min(sent_ms / 1000 - self.lab.clock.start_s, self.lab.clock.elapsed())
             entry = self.lab.ledger.accept("sqs", message_id, self.fn.name, accepted_s=accepted_s)
             seen = self._seen[message_id] = _Seen(entry, sent_ms)
         return seen
