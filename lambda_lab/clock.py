@@ -169,6 +169,12 @@ class Scheduler:
         self._running += 1
         try:
             task.action()
+        except KeyboardInterrupt:
+            # Ctrl-C stops the run, not the work: the same task goes back (an owner holding it
+            # can still cancel it), so a later run does it.
+            task.done = False
+            heapq.heappush(self._heap, task)
+            raise
         finally:
             self._running -= 1
         return True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import heapq
 import math
 import numbers
 import os
@@ -379,7 +378,7 @@ class Lab:
         _check_length("run(for_s)", for_s)
         with self.lock:
             before = len(self.log)
-            self._run_until(self.clock.now() + for_s)
+            self.scheduler.run_until(self.clock.now() + for_s)
             return RunSummary(ran_s=for_s, invocations=len(self.log) - before, idle=not self.busy())
 
     def run_until_idle(self, max_s: float = 3_600) -> RunSummary:
@@ -392,34 +391,12 @@ class Lab:
                 due = self.scheduler.next_due()
                 if due is None or due > deadline:
                     break
-                self._run_next()
+                self.scheduler.run_next()
             idle = not self.busy()
             if not idle:
                 self.clock.advance_to(deadline)
             return RunSummary(ran_s=round(self.clock.now() - start, 3), invocations=len(self.log) - before,
                               idle=idle)
-
-    def _run_until(self, t_s: float) -> None:
-        """``scheduler.run_until(t_s)``, each task run by ``_run_next``."""
-        while (due := self.scheduler.next_due()) is not None and due <= t_s:
-            self._run_next()
-        self.clock.advance_to(t_s)
-
-    def _run_next(self) -> None:
-        """``scheduler.run_next()``; a Ctrl-C inside the task puts it back, so a later run does it.
-
-        Ctrl-C (``KeyboardInterrupt``) stops the run, not the work: the runtime lets it through
-        without a log row, and what the task was delivering stays ``pending`` in the ledger.
-        """
-        task = self.scheduler._heap[0]  # next_due() dropped cancelled tasks: this is the next one
-        try:
-            self.scheduler.run_next()
-        except KeyboardInterrupt:
-            # The same Task object, so an owner that keeps it can still cancel it. The Scheduler
-            # (clock.py) has no public "put back"; a Scheduler.requeue(task) would replace this.
-            task.done = False
-            heapq.heappush(self.scheduler._heap, task)
-            raise
 
     def busy(self) -> bool:
         """True while any source has work waiting, in flight, or scheduled."""
