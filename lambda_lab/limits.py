@@ -234,6 +234,9 @@ EVENTBRIDGE_TARGETS_PER_RULE = 5
 # https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html: "PutEvents will
 # only process nested JSON up to 1100 levels deep."
 EVENTBRIDGE_EVENT_MAX_DEPTH = 1_100
+# PAYLOAD_BLOG_URL: 1 MB for "EventBridge" events since January 2026. The PutEvents API
+# reference still says "The maximum size for a PutEvents event entry is 256 KB" (historical).
+EVENTBRIDGE_EVENT_MAX_BYTES = 1 * _MB_BYTES
 # AWS documents no nesting limit for an event pattern, only its length: Lambda's
 # https://docs.aws.amazon.com/lambda/latest/api/API_Filter.html Pattern "Maximum length of 4096"
 # (so at most ~680 levels of {"a": ...}). The lab's own limit, counting objects and arrays, is

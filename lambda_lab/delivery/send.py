@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 #: What one send was for: the metric a failure counts towards.
 DESTINATION, DEAD_LETTER = "destination", "dead_letter"
 
-# Size limits of the targets ``lambda_lab.limits`` does not name yet (move them there).
-# limits.PAYLOAD_BLOG_URL: EventBridge events up to 1 MB since January 2026 (256 KB before).
-EVENTBRIDGE_EVENT_MAX_BYTES = 1024 * 1024
-
 SENDS_COLUMNS = ["time", "function", "purpose", "target", "ok", "error"]
 
 
@@ -172,9 +168,9 @@ def _send(lab: "Lab", service: str, name: str, arn: str, body: str, payload: Any
             params["MessageAttributes"] = attributes
         lab.client("sns").publish(**params)
     elif service == "events":
-        if size > EVENTBRIDGE_EVENT_MAX_BYTES:
+        if size > limits.EVENTBRIDGE_EVENT_MAX_BYTES:
             return (f"ValidationException: event of {size:,} bytes is over EventBridge's "
-                    f"{EVENTBRIDGE_EVENT_MAX_BYTES:,}-byte limit")
+                    f"{limits.EVENTBRIDGE_EVENT_MAX_BYTES:,}-byte limit")
         entry = {"Source": event_source, "DetailType": detail_type, "Detail": body, "EventBusName": name}
         if resources:
             entry["Resources"] = resources
