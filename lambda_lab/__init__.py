@@ -14,6 +14,8 @@ _EXPORTS = {
     "LabError": "errors",
     "LabSafetyError": "errors",
     "TooManyRequestsException": "errors",
+    "InvalidRequestContentException": "errors",
+    "RequestEntityTooLargeException": "errors",
     "LogNormal": "durations",
     "Uniform": "durations",
     "Lab": "lab",
