@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from lambda_lab import Lab
-
-
-@pytest.fixture(scope="module")
-def server_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def _round_trip(url: str) -> tuple[str, str]:
@@ -31,7 +20,7 @@ def _round_trip(url: str) -> tuple[str, str]:
         return message_id, again["Attributes"]["ApproximateReceiveCount"]
 
 
-def test_lab_runs_against_a_moto_server(server_url):
-    message_id, receives = _round_trip(server_url)
+def test_lab_runs_against_a_moto_server(moto_server):
+    message_id, receives = _round_trip(moto_server)
     assert receives == "2"
-    assert _round_trip(server_url)[0] == message_id  # seeded through the server's moto API
+    assert _round_trip(moto_server)[0] == message_id  # seeded through the server's moto API

@@ -255,17 +255,24 @@ def plans(draw, n):
     return draw(st.lists(st.lists(st.sampled_from(BEHAVIOURS), max_size=3), min_size=n, max_size=n))
 
 
-@st.composite
-def async_patterns(draw):
-    n = draw(st.integers(1, 5))
+def async_settings(draw):
+    """What an asynchronous pattern configures: retries, destinations, concurrency, copies, age."""
     return dict(
-        plans=plans(draw, n),
         retries=draw(st.integers(0, 2)),
         target=draw(st.sampled_from(FAILURE_TARGETS)),
         on_success=draw(st.sampled_from(SUCCESS_TARGETS)),
         reserved=draw(st.sampled_from([None, 1, 0])),
         duplicate_rate=draw(st.sampled_from([0.0, 0.5])),
         age_s=draw(st.sampled_from([60, 21_600])),
+    )
+
+
+@st.composite
+def async_patterns(draw):
+    n = draw(st.integers(1, 5))
+    return dict(
+        plans=plans(draw, n),
+        **async_settings(draw),
     )
 
 
@@ -406,12 +413,7 @@ def s3_patterns(draw):
     return dict(
         plans=plans(draw, n),
         deletes=draw(st.lists(st.booleans(), min_size=n, max_size=n)),
-        retries=draw(st.integers(0, 2)),
-        target=draw(st.sampled_from(FAILURE_TARGETS)),
-        on_success=draw(st.sampled_from(SUCCESS_TARGETS)),
-        reserved=draw(st.sampled_from([None, 1, 0])),
-        duplicate_rate=draw(st.sampled_from([0.0, 0.5])),
-        age_s=draw(st.sampled_from([60, 21_600])),
+        **async_settings(draw),
     )
 
 

@@ -10,7 +10,6 @@ import threading
 
 import pytest
 from moto.core.base_backend import AccountSpecificBackend
-from moto.server import ThreadedMotoServer
 
 from lambda_lab import Lab, LabSafetyError
 from lambda_lab.endpoints import check_endpoint, is_local
@@ -127,15 +126,6 @@ def test_allow_remote_does_not_excuse_an_ambiguous_endpoint(monkeypatch):
 
 # --- loopback traffic never goes through a proxy -----------------------------------------------
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-
-
-@pytest.fixture(scope="module")
-def moto_server():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
