@@ -169,11 +169,9 @@ SQS_MAX_CONCURRENCY_MAX = 1_000
 # SQS_CONFIGURE_URL: visibility timeout "at least six times the configuration timeout on your
 # function" (plus MaximumBatchingWindowInSeconds).
 SQS_VISIBILITY_FACTOR = 6
-# SQS_PARAMETERS_URL (MaximumBatchingWindowInSeconds): "If your function's timeout plus the
-# batching window exceeds the visibility timeout, Lambda extends" the messages' visibility
-# timeout to window + function timeout + 30 seconds while it gathers and invokes the batch.
-# (Wording as the hardening issue quotes it; the stored docs search did not return the page's
-# full sentence, so check it against the live page.)
+# Lambda Developer Guide, "Using Lambda with Amazon SQS" (awsdocs archive, with-sqs.md): "If your
+# batch window is greater than 0, and (batch window) + (function timeout) > (queue visibility
+# timeout), then your effective queue visibility timeout is (batch window) + (function timeout) + 30s."
 SQS_WINDOW_VISIBILITY_MARGIN_S = 30
 # awsdocs archive with-sqs.md: "set the maxReceiveCount on the source queue's redrive policy to
 # at least 5" (a recommendation, not a limit).
