@@ -402,6 +402,14 @@ def test_async_every_event_ends_once(shared_lab, pattern):
     rows = shared_lab.outcomes(function)
     check_rows(rows, ids)
     check_async_endings(shared_lab, pattern, function, names, rows)
+    check_retry_budget(shared_lab.log.to_frame(function), rows, pattern["retries"])
+
+
+def check_retry_budget(log, rows, retries):
+    """A copy of an event runs at most 1 + MaximumRetryAttempts times (throttles do not count)."""
+    runs = log[log["outcome"].isin(["success", "error", "timeout"])].groupby("request_id").size()
+    copies = rows["request_id"].value_counts()
+    assert (runs <= (retries + 1) * copies.reindex(runs.index)).all(), runs
 
 
 # --- S3 ---------------------------------------------------------------------------------------
