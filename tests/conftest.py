@@ -22,3 +22,19 @@ def moto_server():
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+#: The longest tests (seconds of CPU each), in the order they should start. pytest-xdist hands
+#: out the first quarter of the collection round-robin, so with two workers these alternate and
+#: each worker starts with a similar share instead of one worker ending with two of them.
+LONGEST_FIRST = (
+    "test_sqs_fifo_every_message_ends_once",
+    "test_s3_every_record_ends_once",
+    "test_async_every_event_ends_once",
+    "test_sqs_standard_every_message_ends_once",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.originalname, len(rank)))  # stable: the rest keep their order
