@@ -7,10 +7,9 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NB ?=
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg \
 	--nbval-cell-timeout 120 --color=no -p no:cacheprovider -p tools.nb_budget
-# JupyterLab refuses to start as root unless told; containers usually run as root.
-ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
+PORT ?= 8888
 
-.PHONY: lab test unit notebooks check-notebooks refresh bench venv clean
+.PHONY: lab workbook-reset test unit notebooks check-notebooks refresh bench venv clean
 
 venv: $(STAMP)
 
@@ -23,8 +22,13 @@ $(STAMP): requirements.txt pyproject.toml
 	cp tools/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
+# The learner's working copy (workbook/, git-ignored): made from notebooks/ when missing, never overwritten.
 lab: venv
-	$(BIN)/jupyter lab --ip=127.0.0.1 $(ROOT_FLAG) notebooks/00_start_here.ipynb
+	$(BIN)/python tools/workbook.py open --port=$(PORT)
+
+# Start the working copy over from notebooks/ (the learner's copies are kept in workbook/.backup/).
+workbook-reset: venv
+	$(BIN)/python tools/workbook.py reset
 
 test: venv check-notebooks unit notebooks
 
