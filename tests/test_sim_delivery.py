@@ -56,3 +56,9 @@ def test_partial_batch_response_reprocesses_less():
     # with checkpointing, a record is redone only when an earlier one in its batch failed
     assert part["processings_per_record"] < 1.6
     assert whole["processings_per_record"] == pytest.approx(1 / 0.99**100, rel=0.05)
+
+
+def test_duplicate_curve_at_max_receive_count_one_has_no_duplicates_in_theory_either():
+    df = delivery.duplicate_rate_curve([0.5, 1.0], messages=5_000, max_receive_count=1, seed=2)
+    assert (df["duplicate_fraction"] == 0).all() and (df["theory"] == 0).all()
+    assert (df["dlq_fraction"] > 0.2).all()  # what would have been duplicates went to the DLQ

@@ -57,6 +57,30 @@ def test_sqs_receive_forms():
     assert theory.sqs_dlq_fraction(0.5, 3) == pytest.approx(0.125)
 
 
+@pytest.mark.parametrize("max_receive_count", [1, 2, 5])
+def test_sqs_outcomes_match_simulated_receives(max_receive_count):
+    # At maxReceiveCount = 1 a second receive is a move to the dead-letter queue, so the
+    # duplicates a naive P(D > V) predicts show up as dead-lettered messages instead.
+    from lambda_lab.sim import delivery
+
+    q = theory.p_exceeds_lognormal(1.2, 1.0, theory.lognormal_sigma(0.5))
+    _, s = delivery.sqs_receives(40_000, 1.2, 1.0, 0.5, max_receive_count, seed=11)
+    out = theory.sqs_outcomes(q, max_receive_count)
+    assert s.duplicate_fraction == pytest.approx(out["duplicate_fraction"], abs=0.006)
+    assert s.dlq_fraction == pytest.approx(out["dlq_fraction"], abs=0.006)
+    assert s.receives_per_message == pytest.approx(out["receives_per_message"], rel=0.01)
+
+
+def test_duplicates_at_max_receive_count_one_are_dead_lettered_not_zero():
+    q = 0.3
+    out = theory.sqs_outcomes(q, 1)
+    assert out["duplicate_fraction"] == 0.0
+    assert out["dlq_fraction"] == pytest.approx(q)  # processed once, then dead-lettered anyway
+    assert theory.sqs_duplicate_fraction(q, 2) == pytest.approx(q)
+    with pytest.raises(ValueError, match="maxReceiveCount"):
+        theory.sqs_duplicate_fraction(q, 0)
+
+
 def test_backoff_closed_forms():
     assert theory.exponential_backoff_sum(4, 1.0, 100.0) == 15.0
     assert theory.exponential_backoff_sum(10, 1.0, 60.0) == 1 + 2 + 4 + 8 + 16 + 32 + 60 * 4

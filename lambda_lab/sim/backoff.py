@@ -96,12 +96,13 @@ def lambda_async_error_schedule(max_retry_attempts: int = P.ASYNC_MAX_RETRY_ATTE
 
 
 def lambda_async_throttle_schedule(max_event_age_s: float = P.ASYNC_MAX_EVENT_AGE_S) -> pd.DataFrame:
-    """Lambda async retries on throttles (429) and 5xx: 1 s doubling to 5 min, for up to 6 h.
+    """Lambda async retries on throttles (429) and 5xx: 1 s growing to 5 min, for up to 6 h.
 
     The interval "increases exponentially from 1 second after the first attempt to a maximum of
     5 minutes" and retries last "up to 6 hours by default"
     (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
-    AWS does not publish the jitter, so this schedule has none.
+    AWS gives neither the growth factor nor the jitter: doubling is the lab's assumption, so
+    the attempt count is a reconstruction, and this schedule has no jitter.
     """
     check_range("MaximumEventAgeInSeconds", max_event_age_s, P.ASYNC_MIN_EVENT_AGE_S, P.ASYNC_MAX_EVENT_AGE_S,
                 unit="seconds", url=limits.EVENT_INVOKE_CONFIG_URL)
@@ -148,22 +149,33 @@ def schedule_summary(schedule: pd.DataFrame) -> dict:
     }
 
 
+#: Row name -> (schedule, what that layer retries, whether AWS publishes the intervals).
+_SCHEDULES = {
+    "Lambda async, function error": (lambda_async_error_schedule, "function error", "documented"),
+    "Lambda async, throttle (429)": (lambda_async_throttle_schedule, "throttle, 5xx", "reconstructed"),
+    "EventBridge target": (eventbridge_schedule, "delivery", "reconstructed"),
+    "SNS delivery to Lambda / SQS": (sns_managed_schedule, "delivery, not function errors", "documented"),
+}
+
+
 def aws_schedules() -> pd.DataFrame:
-    """One row per documented AWS retry schedule: attempts, first retry, longest wait, span."""
-    rows = {
-        "Lambda async, function error": lambda_async_error_schedule(),
-        "Lambda async, throttle (429)": lambda_async_throttle_schedule(),
-        "EventBridge target": eventbridge_schedule(),
-        "SNS to Lambda / SQS": sns_managed_schedule(),
-    }
-    out = pd.DataFrame({name: schedule_summary(df) for name, df in rows.items()}).T
+    """One row per AWS retry schedule: attempts, first retry (s), longest wait (s), span (h, days).
+
+    ``retries`` says which failure the layer retries; ``intervals`` says whether AWS publishes
+    them (``documented``) or only a count, span or growth the lab filled in (``reconstructed``).
+    """
+    out = pd.DataFrame({name: schedule_summary(make()) for name, (make, _, _) in _SCHEDULES.items()}).T
     out["attempts"] = out["attempts"].astype(int)
-    return out[["attempts", "first_retry_s", "max_delay_s", "span_h", "span_days"]]
+    out = out[["attempts", "first_retry_s", "max_delay_s", "span_h", "span_days"]]
+    out["retries"] = [what for _, what, _ in _SCHEDULES.values()]
+    out["intervals"] = [how for *_, how in _SCHEDULES.values()]
+    return out
 
 
 # --- The contention experiment --------------------------------------------------------------
 
 def _sleep_ms(strategy: str, attempt: int, prev_ms: float, base_ms: float, cap_ms: float, r: random.Random) -> float:
+    """Sleep before the next read, ms, after ``attempt`` failed writes (1 on the first retry)."""
     ceil = min(cap_ms, base_ms * 2.0**attempt)
     if strategy == "none":
         return 0.0
@@ -191,38 +203,45 @@ def contention_run(
 ) -> dict:
     """``clients`` clients each make one optimistic-concurrency update of a single row.
 
-    A client reads the row's version, then writes; the write succeeds only if the version is
-    unchanged, otherwise the client sleeps per ``strategy`` and starts again. Each call reaches
-    the server after a network delay |Normal(mean, sd)| ms. Returns the number of calls (reads
-    plus writes) and the time in ms until the last client succeeded.
+    Accounting follows the 2015 post's simulator (aws-samples/aws-arch-backoff-simulator,
+    reference/aws-facts.md §11) so the figures can be set side by side. An attempt is a read
+    then a write, four one-way network delays of |Normal(mean, sd)| ms each (read request and
+    response, write request and response). The write succeeds only if the row's version is
+    the one read. After a failed write the client counts the attempt *before* sleeping, so
+    its first backoff uses ``base * 2**1`` (10 ms at base 5 ms). Returns ``calls``, the number
+    of writes the server handled, and ``time_ms``, when the last successful write's response
+    reached its client.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown backoff strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     rng = make_rng(seed)
     r = random.Random(int(rng.integers(2**63)))
-    gauss = r.gauss
-    version = 0
-    calls = 0
-    seen = [0] * clients
-    attempt = [0] * clients
-    prev = [base_ms] * clients
-    heap = [(abs(gauss(net_mean_ms, net_sd_ms)), i, 0) for i in range(clients)]  # (time, client, kind 0=read)
+
+    def hop() -> float:
+        return abs(r.gauss(net_mean_ms, net_sd_ms))
+
+    version, calls, last = 0, 0, 0.0
+    seen, attempt, prev = [0] * clients, [0] * clients, [base_ms] * clients
+    # only the server's order matters, so the heap holds arrivals at the server:
+    # (time ms, client, 0 = read request, 1 = write request)
+    heap = [(hop(), i, 0) for i in range(clients)]
     heapq.heapify(heap)
-    last = 0.0
     while heap:
         t, i, kind = heapq.heappop(heap)
-        calls += 1
         if kind == 0:
             seen[i] = version
-            heapq.heappush(heap, (t + abs(gauss(net_mean_ms, net_sd_ms)), i, 1))
-        elif seen[i] == version:
+            heapq.heappush(heap, (t + hop() + hop(), i, 1))  # read response, then write request
+            continue
+        calls += 1
+        reply = t + hop()  # the write's response reaches the client
+        if seen[i] == version:
             version += 1
-            last = t
-        else:
-            sleep = _sleep_ms(strategy, attempt[i], prev[i], base_ms, cap_ms, r)
-            prev[i] = max(sleep, base_ms)
-            attempt[i] += 1
-            heapq.heappush(heap, (t + sleep + abs(gauss(net_mean_ms, net_sd_ms)), i, 0))
+            last = max(last, reply)
+            continue
+        attempt[i] += 1
+        sleep = _sleep_ms(strategy, attempt[i], prev[i], base_ms, cap_ms, r)
+        prev[i] = max(sleep, base_ms)
+        heapq.heappush(heap, (reply + sleep + hop(), i, 0))
     return {"clients": clients, "strategy": strategy, "calls": calls, "time_ms": last}
 
 
@@ -232,7 +251,8 @@ def contention_experiment(
     reps: int = 10,
     seed: Seed = 0,
 ) -> pd.DataFrame:
-    """Mean calls and completion time (ms) per strategy and client count, over ``reps`` runs."""
+    """Mean writes (``calls``) and completion time (ms) per strategy and client count, over
+    ``reps`` runs; see ``contention_run`` for what is counted."""
     rng = make_rng(seed)
     rows = []
     for n in client_counts:

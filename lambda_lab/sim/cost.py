@@ -1,8 +1,11 @@
-"""What a storm costs: Lambda requests and GB-seconds, SQS, SNS, EventBridge.
+"""What a storm costs: Lambda requests and GB-seconds, SQS, SNS, EventBridge, S3 PUTs.
 
 Prices are dated (``params.PRICES_AS_OF``), us-east-1, x86, and come from the sources in
 reference/aws-facts.md §10; check them against the live pricing pages. Throttled attempts
-are not billed: only invocations that ran count as requests.
+are not billed: only invocations that ran count as requests. AWS: "Invocations aren't
+recorded if the invocation request is throttled ... The value of Invocations equals the
+number of requests billed"
+(https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from . import params as P
 if TYPE_CHECKING:  # imported where a table is built: a storm's cost needs no pandas
     import pandas as pd
 
+# S3 Standard PUT/COPY/POST/LIST: $0.005 per 1,000 requests (https://c3x.dev/blog/s3-request-fees-explained,
+# 2026; reference/aws-facts.md §10). Kept here until limits.py names it; S3's free tier is left out.
+S3_PER_PUT_USD = 0.005 / 1000
+
 
 def lambda_cost(invocations: int, gb_seconds: float, free_tier: bool = False) -> dict:
     """Lambda request and duration charges in US dollars."""
@@ -23,7 +30,11 @@ def lambda_cost(invocations: int, gb_seconds: float, free_tier: bool = False) ->
 
 
 def gb_seconds(invocations: int, duration_ms: float, memory_mb: int) -> float:
-    """Billed GB-seconds: invocations x duration x memory (1 GB = 1,024 MB)."""
+    """Billed GB-seconds: invocations x duration (ms) x memory (MB), with 1 GB = 1,024 MB.
+
+    The bill is linear in ``memory_mb``: the storm simulation's 512 MB (``StormConfig``) is the
+    memory of AWS's worked example, not Lambda's default of 128 MB.
+    """
     return invocations * duration_ms / 1000 * memory_mb / 1024
 
 
@@ -41,9 +52,14 @@ def storm_cost(
     receives: int = 0,
     sns_publishes: int = 0,
     eventbridge_events: int = 0,
+    s3_puts: int = 0,
     free_tier: bool = False,
 ) -> dict:
-    """Cost of a storm by line item, plus ``total_usd``. ``receives`` is the number of SQS batches."""
+    """Cost of a storm by line item, plus ``total_usd``, in US dollars.
+
+    ``receives`` is the number of SQS batches; ``s3_puts`` the uploads that raised the events
+    (the storm's own trigger, billed by S3 whichever way the events reach Lambda).
+    """
     out = lambda_cost(invocations, gb_seconds, free_tier)
     if mode == "sqs":
         req = sqs_requests(messages, receives)
@@ -52,6 +68,8 @@ def storm_cost(
         out["sns_usd"] = max(0, sns_publishes - (P.SNS_FREE_PUBLISHES if free_tier else 0)) * P.SNS_PER_PUBLISH_USD
     if eventbridge_events:
         out["eventbridge_usd"] = eventbridge_events * P.EVENTBRIDGE_PER_EVENT_USD
+    if s3_puts:
+        out["s3_puts_usd"] = s3_puts * S3_PER_PUT_USD
     out["total_usd"] = sum(out.values())
     return out
 
@@ -60,8 +78,8 @@ def cost_table(summaries: dict[str, dict], free_tier: bool = False) -> pd.DataFr
     """One row per scenario, one column per line item (US dollars).
 
     Each value of ``summaries`` needs ``mode``, ``invocations``, ``gb_seconds`` and, for SQS,
-    ``events`` and ``receives``; extra keys ``sns_publishes`` / ``eventbridge_events`` add those
-    services.
+    ``events`` and ``receives``; extra keys ``sns_publishes`` / ``eventbridge_events`` /
+    ``s3_puts`` add those services.
     """
     import pandas as pd
 
@@ -75,6 +93,7 @@ def cost_table(summaries: dict[str, dict], free_tier: bool = False) -> pd.DataFr
             receives=int(s.get("receives", 0)),
             sns_publishes=int(s.get("sns_publishes", 0)),
             eventbridge_events=int(s.get("eventbridge_events", 0)),
+            s3_puts=int(s.get("s3_puts", 0)),
             free_tier=free_tier,
         )
     df = pd.DataFrame.from_dict(rows, orient="index").fillna(0.0)

@@ -95,7 +95,8 @@ def duplicate_rate_curve(
             {
                 "v_over_d": float(r),
                 "duplicate_fraction": s.duplicate_fraction,
-                "theory": theory.p_exceeds_lognormal(r * median_duration_s, median_duration_s, sigma),
+                "theory": theory.sqs_duplicate_fraction(
+                    theory.p_exceeds_lognormal(r * median_duration_s, median_duration_s, sigma), max_receive_count),
                 "receives_per_message": s.receives_per_message,
                 "dlq_fraction": s.dlq_fraction,
             }

@@ -56,8 +56,39 @@ def sqs_receives_per_message(p_timeout: float, max_receive_count: int) -> float:
 
 
 def sqs_dlq_fraction(p_timeout: float, max_receive_count: int) -> float:
-    """Fraction of messages that end in the dead-letter queue: p ** maxReceiveCount."""
+    """Fraction of messages that end in the dead-letter queue: p ** maxReceiveCount.
+
+    Every one of them was processed ``max_receive_count`` times: each processing merely
+    outlived the visibility timeout, so "dead-lettered" does not mean "never processed".
+    """
     return float(p_timeout) ** int(max_receive_count)
+
+
+def sqs_duplicate_fraction(p_timeout: float, max_receive_count: int) -> float:
+    """Fraction of messages processed more than once: p if maxReceiveCount >= 2, else 0.
+
+    A message is received a second time when its first processing outlives the visibility
+    timeout (probability p). With maxReceiveCount = 1 that second receive would exceed the
+    redrive limit, so SQS moves the message to the dead-letter queue instead: no duplicate,
+    but a fraction p is dead-lettered although it was processed (see ``sqs_outcomes``).
+    """
+    if int(max_receive_count) < 1:
+        raise ValueError(f"maxReceiveCount must be at least 1, got {max_receive_count}")
+    return float(p_timeout) if int(max_receive_count) >= 2 else 0.0
+
+
+def sqs_outcomes(p_timeout: float, max_receive_count: int) -> dict[str, float]:
+    """Fractions of messages processed twice or more and dead-lettered, and mean receives.
+
+    The two fractions are reported together because at maxReceiveCount = 1 the duplicates
+    vanish into the dead-letter queue: every dead-lettered message was processed (each of its
+    receives outlived the visibility timeout), so a 0 there is not a healthy queue.
+    """
+    return {
+        "duplicate_fraction": sqs_duplicate_fraction(p_timeout, max_receive_count),
+        "dlq_fraction": sqs_dlq_fraction(p_timeout, max_receive_count),
+        "receives_per_message": sqs_receives_per_message(p_timeout, max_receive_count),
+    }
 
 
 def whole_batch_processings_per_record(batch_size: int, p_fail: float) -> float:
