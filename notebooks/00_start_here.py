@@ -132,7 +132,13 @@ show(lab.function("whoami", whoami, timeout_s=10).invoke({}).payload)
 # Lambda reuses it: no init this time. AWS says cold starts "typically occur in under 1% of
 # invocations" and take "from under 100 ms to over 1 second"
 # ([execution environment](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)).
-# Billing is per millisecond, and since August 2025 the init phase is billed too.
+# Billing is per millisecond. Since 1 August 2025 the init phase is billed too for the
+# configurations where it used to be free: on-demand invocations of functions packaged as ZIP
+# files that use a managed runtime (container images, custom runtimes and provisioned
+# concurrency already paid for it)
+# ([AWS Lambda standardizes billing for INIT Phase](https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/),
+# AWS Compute Blog, 29 April 2025). The lab bills it the same way: the cold start's billed
+# duration below is its init plus its run.
 
 # %%
 hello.invoke({"name": "Grace"})
@@ -234,27 +240,33 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1:** Register a function with `reserved_concurrency=3` and send it 10 calls at
-# once with `invoke_concurrently`. How many succeed? Put the number in `answer`, computed from
-# the results.
+# **Exercise 1:** How many of 10 callers that arrive at once get through a reserved concurrency
+# of 3? Answer with an experiment, written as a function so it works for any numbers:
+# `burst(lab, calls, reserved)` registers a function with `reserved_concurrency=reserved`, sends
+# it `calls` events at the same instant with `invoke_concurrently`, and returns how many calls
+# succeeded, counted from the results. Try it with `burst(lab, 10, 3)`. The check runs it with
+# numbers of its own and reads `lab.log` to see that the calls happened and were throttled.
 
-# %%
-answer = None  # your code here
+# %% tags=["exercise"]
+def burst(lab, calls, reserved):
+    ...  # your code here
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
-burst = lab.function("burst", handler, reserved_concurrency=3, duration_ms=500)
-outcomes = burst.invoke_concurrently([{"name": str(i)} for i in range(10)])
-answer = sum(1 for r in outcomes if not isinstance(r, Exception))
+def burst(lab, calls, reserved):
+    fn = lab.function("burst", handler, reserved_concurrency=reserved, duration_ms=500)
+    outcomes = fn.invoke_concurrently([{"name": str(i)} for i in range(calls)])
+    return sum(1 for r in outcomes if not isinstance(r, Exception))
 
-# %%
-check.ex1(answer)
+# %% tags=["check"]
+check.ex1(lab, burst)
 
 # %% [markdown]
 # **Exercise 2:** `handler` fails on an event without `name`. Write `safe_handler(event, context)`
 # that returns `{"greeting": "Hello, Ada"}` for `{"name": "Ada"}` and
-# `{"greeting": "Hello, stranger"}` for `{}`. The check registers it in the lab and invokes it.
+# `{"greeting": "Hello, stranger"}` for any event without a `name`: `{}`, or the typo
+# `{"nme": "typo"}` of section 6. The check registers it in the lab and invokes it.
 
-# %%
+# %% tags=["exercise"]
 def safe_handler(event, context):
     ...  # your code here
 
@@ -262,7 +274,7 @@ def safe_handler(event, context):
 def safe_handler(event, context):
     return {"greeting": f"Hello, {event.get('name', 'stranger')}"}
 
-# %%
+# %% tags=["check"]
 check.ex2(lab, safe_handler)
 
 # %% [markdown]

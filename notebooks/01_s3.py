@@ -190,6 +190,20 @@ lab.log.to_frame("reader")[["attempt", "outcome", "items"]].tail(1)
 #
 # ### 5.1 The same upload, twice
 #
+# > **A claim you will meet:** *"S3 event notifications are best-effort and can occasionally
+# > deliver duplicates."*
+# >
+# > **What AWS documents:** not best-effort but **at least once**: *"Amazon S3 event notifications
+# > are designed to be delivered at least once. Typically, event notifications are delivered in
+# > seconds but can sometimes take a minute or longer"*
+# > ([Amazon S3 Event Notifications](https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventNotifications.html)).
+# > Duplicates are the price of that guarantee, not an accident, so every handler must expect
+# > them. Where events *can* be lost is one step later, in Lambda's asynchronous queue:
+# > *"If the function can't keep up with incoming events, events might also be deleted from the
+# > queue without being sent to the function"*
+# > ([invocation-async-error-handling](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html));
+# > section 5.7 shows events discarded when a throttled function falls behind.
+#
 # Lambda's asynchronous queue delivers *at least once*: *"it's possible for it to receive the
 # same event from Lambda multiple times because the queue itself is eventually consistent"*
 # ([invocation-async-error-handling](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)),
@@ -473,11 +487,16 @@ loop_metrics[loop_metrics["metric"].isin(["Invocations", "RecursiveInvocationsDr
 # %% [markdown]
 # ### 5.6 The test event a queue receives
 #
-# When you put a notification configuration that targets an **SQS queue** (or SNS topic), S3
-# sends it an `s3:TestEvent` message, with no `Records` key. A consumer that does
-# `message["Records"][0]` crashes on it
-# ([notification-content-structure](https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html)).
-# A function triggered directly never gets one.
+# When you put a notification configuration, S3 sends a test message, `s3:TestEvent`, with no
+# `Records` key. The S3 docs say only this much: *"After you configure an event notification on a
+# bucket, Amazon S3 sends the following test message"*
+# ([notification-content-structure](https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html)),
+# and its purpose is *"to ensure that the topic exists and that the bucket owner has permission to
+# publish the specified topic"*
+# ([notification-how-to-event-types-and-destinations](https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html)).
+# Neither page says whether a function configured as the destination receives it. A queue
+# does, and a consumer that does `message["Records"][0]` crashes on it. (The lab never hands it
+# to a function wired with `lab.s3_trigger`; it keeps it in the trigger's `test_events`.)
 
 # %%
 s3.create_bucket(Bucket="audit")
@@ -489,7 +508,7 @@ body
 
 # %% [markdown]
 # (AWS's test event also has `RequestId` and `HostId`; moto leaves them out.) Skip it before
-# reading records:
+# reading records; the check costs one line, so a handler behind a direct trigger can afford it too:
 
 # %%
 is_test_event(body), body.get("Records", [])
@@ -507,6 +526,7 @@ is_test_event(body), body.get("Records", [])
 # maximum event age AWS allows (60 s).
 
 # %%
+sent_at = lab.clock.elapsed()
 batch_job = lab.function("batch-job", lambda event, context: None, reserved_concurrency=25, duration_ms=2_000)
 batch_job.configure_async(maximum_event_age_s=60)
 for i in range(1_000):
@@ -516,16 +536,20 @@ storm = lab.log.to_frame("batch-job")
 storm["outcome"].value_counts()
 
 # %%
-plots.concurrency(storm, limit=25, title="1,000 async events, 25 slots, 60 s maximum age")
+plots.concurrency(storm, limit=25, title="1,000 async events, 25 slots, 60 s maximum age",
+                  t0=sent_at, since="the 1,000 events were sent")
 plt.show()
 
 # %% [markdown]
 # Throttled attempts outnumber the runs many times over, and the events still waiting when they
 # turned a minute old were dropped: nothing was lost silently, but a large part of the work was
 # not done. At best 25 slots × 30 runs of 2 s fit in a minute, 750 events; the retries do worse,
-# because an event waits 1 s, 2 s, 4 s ... before it asks again, and the figure shows the slots
-# sitting idle between waves. (AWS documents the doubling from 1 s to 5 minutes, not its jitter;
-# the lab waits between half and all of each interval, as chapter 07's simulation does.)
+# because in the lab an event waits 1 s, 2 s, 4 s ... before it asks again, and the figure shows
+# the slots sitting idle between waves. AWS documents only that *"The retry interval increases
+# exponentially from 1 second after the first attempt to a maximum of 5 minutes"*
+# ([invocation-async-error-handling](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)).
+# That the interval doubles is the lab's assumption, and so is the jitter: the lab waits between
+# half and all of each interval, as chapter 07's simulation does.
 #
 # The usual fix is to put an **SQS queue between S3 and the
 # function**: S3 writes to the queue, and an event source mapping drains it at a concurrency you
@@ -541,9 +565,10 @@ plt.show()
 #
 # **Exercise 1:** Write `decoded_handler(event, context)` that reads the uploaded object (bucket
 # and key from the record) with `s3.get_object` and **returns its text** (`.read().decode()`).
-# The check uploads keys with spaces, `+`, `=`, accents and Japanese characters.
+# The check uploads keys with spaces, `+`, `%`, `=`, accents and Japanese characters, and writes
+# a random text into each object, so only the object itself can tell you what to return.
 
-# %%
+# %% tags=["exercise"]
 def decoded_handler(event, context):
     ...  # your code here
 
@@ -553,13 +578,19 @@ def decoded_handler(event, context):
     key = unquote_plus(record["s3"]["object"]["key"], encoding="utf-8")
     return s3.get_object(Bucket=record["s3"]["bucket"]["name"], Key=key)["Body"].read().decode()
 
-# %%
+# %% tags=["check"]
 check.decoded_keys(lab, decoded_handler)
 
 # %% [markdown]
 # **Exercise 2:** An invoice mailer appends the key of each uploaded invoice to `outbox` (that is
-# the "email"). The check delivers every upload once or twice. Make `mail_invoice` send exactly
-# one email per upload, using a conditional write to the DynamoDB table `sent` created below.
+# the "email"). Lambda may deliver an upload more than once, and the copies may run in different
+# execution environments, even at the same time, so a `set` in memory cannot remember what was
+# sent. Make `mail_invoice` send exactly one email per upload: before mailing, write a marker to
+# the DynamoDB table `sent` created below with a **conditional write**, its `id` being
+# `bucket/key/sequencer` as in section 5.1, and return quietly when the marker is already there.
+# The check delivers every upload one to three times, some copies at once in two environments,
+# and first plays an environment that has already mailed two of the invoices: their markers are
+# in `sent`.
 
 # %%
 ddb.create_table(TableName="sent", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -567,32 +598,34 @@ ddb.create_table(TableName="sent", KeySchema=[{"AttributeName": "id", "KeyType":
                  BillingMode="PAY_PER_REQUEST")
 outbox = []
 
-
+# %% tags=["exercise"]
 def mail_invoice(event, context):
     key = event["Records"][0]["s3"]["object"]["key"]
     outbox.append(key)  # make this happen once per upload
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 def mail_invoice(event, context):
-    obj = event["Records"][0]["s3"]["object"]
+    record = event["Records"][0]
+    marker = "/".join([record["s3"]["bucket"]["name"], record["s3"]["object"]["key"],
+                       record["s3"]["object"]["sequencer"]])
     try:
-        ddb.put_item(TableName="sent", Item={"id": {"S": obj["key"] + "/" + obj["sequencer"]}},
+        ddb.put_item(TableName="sent", Item={"id": {"S": marker}},
                      ConditionExpression="attribute_not_exists(id)")
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return
         raise
-    outbox.append(obj["key"])
+    outbox.append(record["s3"]["object"]["key"])
 
-# %%
+# %% tags=["check"]
 check.idempotent(lab, mail_invoice, outbox)
 
 # %% [markdown]
 # **Exercise 3:** Write `latest_per_key(records)`: given S3 records in any order, return a dict
 # from each **decoded** key to the record of the latest event for that key. Sequencers may have
-# different lengths.
+# different lengths, and several events of one key may share the same `eventTime`.
 
-# %%
+# %% tags=["exercise"]
 def latest_per_key(records):
     ...  # your code here
 
@@ -606,7 +639,7 @@ def latest_per_key(records):
             latest[key] = record
     return latest
 
-# %%
+# %% tags=["check"]
 check.latest_per_key(latest_per_key)
 
 # %% [markdown]
@@ -639,9 +672,13 @@ check.latest_per_key(latest_per_key)
 #   more. Retries are exactly 60 s and 120 s after an attempt ends; AWS says "about".
 #   Under heavy load Lambda also lengthens throttle retries and may drop events
 #   ([invocation-async-error-handling](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)).
-# - **Recursive loop detection** relies on tracing metadata from supported SDKs, was added for S3
-#   in 2024, and can be turned off per function; the lab always counts the chain
+# - **Recursive loop detection** relies on tracing metadata from supported SDKs and can be turned
+#   off per function; the lab always counts the chain
 #   ([invocation-recursion](https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html)).
+#   It has covered S3 since October 2024
+#   ([AWS Lambda now detects and stops recursive loops between Lambda and Amazon S3](https://aws.amazon.com/about-aws/whats-new/2024/10/aws-lambda-detects-stops-recursive-loops-lambda-s3/),
+#   What's New, 9 October 2024); at launch in July 2023 it covered only SQS, SNS and Lambda
+#   ([What's New, 13 July 2023](https://aws.amazon.com/about-aws/whats-new/2023/07/aws-lambda-detects-recursive-loops-lambda-functions/)).
 #   Lambda also emits the `RecursiveInvocationsDropped` metric.
 # - **Destinations:** SQS and SNS destinations must be standard (not FIFO); S3 buckets can be
 #   on-failure destinations on AWS, but not in the lab. The dead-letter queue gets the event with

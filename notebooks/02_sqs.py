@@ -21,7 +21,7 @@
 # |---|---|
 # | invocation model | **synchronous**, by Lambda's pollers (an *event source mapping*) ([with-sqs](https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)) |
 # | batching | 1-10,000 messages for standard queues, 1-10 for FIFO; batching window 0-300 s; 6 MB per batch ([services-sqs-parameters](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html)) |
-# | retries | none by Lambda: a failed message becomes visible again after the queue's visibility timeout ([services-sqs-errorhandling](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)) |
+# | retries | a **failed** invocation is not retried by Lambda: its messages become visible again after the queue's visibility timeout and are received again; a **throttled** invocation is retried by Lambda until the messages' visibility timeout runs out (section 5.4) ([services-sqs-errorhandling](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)) |
 # | failures end in | the **queue's** dead-letter queue after `maxReceiveCount` receives |
 # | delivery | at least once: handlers must tolerate duplicates |
 # | ordering | none for standard queues; per message group for FIFO |
@@ -227,7 +227,8 @@ queues.pivot_table(index=["dimension", "metric"], columns="period", values="valu
 # %%
 strict_frame = lab.log.to_frame("strict")
 bodies = {m["MessageId"]: m["Body"] for m in receive_all(lab, poison_dlq)}
-plots_sqs.receives(strict_frame, labels=bodies, max_receive_count=5, title="One poison message, five casualties")
+plots_sqs.receives(strict_frame, labels=bodies, max_receive_count=5, highlight=["{oops"],
+                   title="One poison message, five casualties")
 plt.show()
 
 # %%
@@ -262,6 +263,18 @@ fixed.assign(message=fixed.message.str[:8])[["message", "deliveries"]]
 # %% [markdown]
 # ### 5.2 Partial batch failure, without and with `report_batch_item_failures`
 #
+# > **A claim you will meet:** *"If your function throws an error, the message visibility timeout
+# > expires, and the message goes right back into the queue for another try. No lost work."*
+# >
+# > **What AWS documents:** a message comes back only if Lambda did not delete it, and Lambda
+# > deletes on success: *"When your function successfully processes a batch, Lambda deletes its
+# > messages from the queue"* ([with-sqs](https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)).
+# > So work is lost whenever a failure does not fail the invocation: a handler that catches its
+# > errors and returns `batchItemFailures` to a mapping without `ReportBatchItemFailures` (below),
+# > and a message that matches no filter, which is deleted unseen (section 5.6). A message that
+# > keeps failing is not retried for ever either: after `maxReceiveCount` receives it goes to the
+# > dead-letter queue, and waits there for someone (section 5.1).
+#
 # The blog handler is right, but the blog's template often forgets the setting that makes Lambda
 # read its answer: `FunctionResponseTypes: ["ReportBatchItemFailures"]`. Without it, Lambda
 # ignores the returned `batchItemFailures`: the invocation **succeeded**, so the whole batch is
@@ -284,6 +297,19 @@ lab.log.to_frame("blog")[["start", "outcome", "batch_size"]].tail(1)
 lab.outcomes("blog")[["attempts", "ending", "where"]].tail(3)
 
 # %% [markdown]
+# > **A claim you will meet:** `batchItemFailures` is *"your way of telling SQS, 'Hey, these
+# > specific messages in the batch failed, but the rest are fine. Please only retry the broken
+# > ones.'"*
+# >
+# > **What AWS documents:** SQS never sees your function's response. The event source mapping,
+# > which is part of Lambda, reads it, and only if the mapping has `ReportBatchItemFailures` in
+# > `FunctionResponseTypes`: *"you can configure your event source mapping to make only the failed
+# > messages visible again. This is called a partial batch response"*
+# > ([services-sqs-errorhandling](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)).
+# > Lambda deletes the messages that are not listed; the listed ones it simply leaves alone, and
+# > SQS makes them visible again when their visibility timeout ends. They come back the way every
+# > undeleted message does: received again by the next poll.
+#
 # With the setting on, Lambda follows
 # AWS's rules: only the listed messages come back; an empty or null list means all succeeded; an
 # empty, null or unknown `itemIdentifier` fails the whole batch; and an exception fails the whole
@@ -339,8 +365,13 @@ lab.log.to_frame("powertools")[["start", "outcome", "batch_size", "attempt"]]
 #
 # ### 5.4 The visibility timeout: duplicates and the 6x rule
 #
-# A common claim: *"keep the function timeout shorter than the visibility timeout, or you may get
-# duplicates."* It is out of date in two ways. First, Lambda now **refuses** a mapping whose
+# > **A claim you will meet:** *"Keep your function timeout shorter than the visibility timeout"*,
+# > or you may get duplicates.
+# >
+# > **What AWS documents:** it is out of date in two ways, shown below: Lambda now refuses the
+# > wrong setting, and the guidance is six times the function timeout, not merely "shorter".
+#
+# First, Lambda now **refuses** a mapping whose
 # function timeout is longer than the queue's visibility timeout
 # ([services-sqs-configure](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html)):
 
@@ -351,8 +382,10 @@ lab.sqs_trigger(orders_url, slow)
 
 # %% [markdown]
 # Second, "shorter" is not the guidance. AWS says: set the visibility timeout to **at least six
-# times the function timeout, plus the batching window**, so Lambda has room to retry a batch
-# that was throttled. The lab warns when a mapping is under it:
+# times the function timeout**, plus the batching window, and gives the reason: *"The extra time
+# allows Lambda to retry if your function is throttled while processing a previous batch"*
+# ([services-sqs-configure](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html)).
+# The lab warns when a mapping is under it:
 
 # %%
 slow = lab.function("slow", lambda event, context: None, timeout_s=25, duration_ms=18_000)
@@ -372,8 +405,14 @@ lab.run_until_idle()
 dupes = lab.log.to_frame("slow")
 dupes[["start", "end", "outcome", "attempt", "items"]]
 
+# %% [markdown]
+# On a timeline, with a line where the visibility timeout that began at the first receive (when
+# the first run started) runs out:
+
 # %%
-plots.timeline(dupes, title="One message, two overlapping runs")
+received = dupes["start"].iloc[0]
+plots.timeline(dupes, title="One message, two overlapping runs",
+               marks={"visibility timeout (10 s) expires": received + 10})
 plt.show()
 
 # %% [markdown]
@@ -388,9 +427,9 @@ lab.run_until_idle()
 lab.log.to_frame("slow")[["start", "end", "outcome", "attempt"]].tail(1)
 
 # %% [markdown]
-# Why *six* times? Throttles. When the function is at its concurrency limit, Lambda keeps the
-# batch and retries the invocation, but only until the messages' visibility timeout runs out;
-# then they go back to the queue, and the receive still counted
+# Why *six* times? Throttles, as AWS's reason says. When the function is at its concurrency
+# limit, Lambda keeps the batch and retries the invocation, but only until the messages'
+# visibility timeout runs out; then they go back to the queue, and the receive still counted
 # ([services-sqs-errorhandling](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)).
 # Here a function limited to one concurrent execution (4 s per message) reads a queue whose
 # visibility timeout equals the function timeout, which Lambda accepts:
@@ -428,11 +467,12 @@ throttled_run("roomy", visibility_s=30)
 # %% [markdown]
 # ### 5.5 FIFO queues: order per group, and a blocked group
 #
-# A claim you will meet: *"FIFO queues take batches of up to 10,000 messages."* It is the other
-# way round: standard queues take up to 10,000, FIFO queues at most **10**, and FIFO queues
-# support no batching window at all
-# ([services-sqs-parameters](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html):
-# "For standard queues, the maximum is 10,000. For FIFO queues, the maximum is 10.").
+# > **A claim you will meet:** *"FIFO queues take batches of up to 10,000 messages."*
+# >
+# > **What AWS documents:** the other way round: standard queues take up to 10,000, FIFO queues
+# > at most **10**, and FIFO queues support no batching window at all
+# > ([services-sqs-parameters](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html):
+# > "For standard queues, the maximum is 10,000. For FIFO queues, the maximum is 10.").
 
 # %%
 fifo_url, _ = make_queue("checkout", fifo=True)
@@ -519,24 +559,39 @@ lab.log.to_frame("shipper")[["outcome", "batch_size", "error_type", "error_messa
 # while messages wait ([services-sqs-scaling](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html)).
 # `maximum_concurrency` (2-1,000, [ScalingConfig](https://docs.aws.amazon.com/lambda/latest/api/API_ScalingConfig.html))
 # caps that, which protects whatever the function calls, without throttling the function itself.
+# The same twelve 1-second messages, through a mapping without the cap and one with it:
 
 # %%
-bulk_url, _ = make_queue("bulk")
-bulk = lab.function("bulk", lambda event, context: None, timeout_s=5, duration_ms=1_000)
-lab.sqs_trigger(bulk_url, bulk, batch_size=1, maximum_concurrency=2)
-send_all(lab, bulk_url, [f"item {n}" for n in range(12)])
-lab.run_until_idle()
-plots.concurrency(lab.log.to_frame("bulk"), limit=2, title="maximum_concurrency=2: two batches at a time")
+def drain(name, **scaling):
+    """Twelve 1 s messages through a new queue and mapping; the function's invocation log."""
+    url, _ = make_queue(name)
+    fn = lab.function(name, lambda event, context: None, timeout_s=5, duration_ms=1_000)
+    lab.sqs_trigger(url, fn, batch_size=1, **scaling)
+    send_all(lab, url, [f"item {n}" for n in range(12)])
+    lab.run_until_idle()
+    return lab.log.to_frame(name)
+
+
+runs = {"no cap": drain("bulk"), "maximum_concurrency=2": drain("bulk-capped", maximum_concurrency=2)}
+{name: round(float(frame["end"].max() - frame["start"].min()), 1) for name, frame in runs.items()}
+
+# %%
+plots.invocations.concurrency_comparison(runs, title="Twelve messages, without and with the cap")
 plt.show()
+
+# %% [markdown]
+# Without the cap the mapping starts at five batches and is done sooner; with it, never more
+# than two run at once, and the queue takes longer to drain.
 
 # %% [markdown]
 # ## Exercises
 #
 # **Exercise 1:** Write `ex1_handler`, which processes each record with `process(json.loads(body))`
-# and reports exactly the records that fail (bad JSON, a missing `order_id`, a body that is not an
-# object). It must never raise.
+# and reports exactly the records that fail (bad JSON, a missing `order_id` or `amount`, a body
+# that is not an object). A bad record must not stop the ones after it, and the handler must not
+# raise. The check watches `process`: every good order must be processed exactly once.
 
-# %%
+# %% tags=["exercise"]
 def ex1_handler(event, context):
     ...  # your code here
 
@@ -552,16 +607,20 @@ def ex1_handler(event, context):
     return {"batchItemFailures": failures}
 
 
-# %%
+# %% tags=["check"]
 check.partial_batch(ex1_handler)
 
 # %% [markdown]
-# **Exercise 2:** A report function has a 20 s timeout. Create a queue and a mapping for it that
-# take batches of 50 messages: choose a batching window AWS accepts for that batch size, a
-# visibility timeout that follows the 6x guidance, and partial batch responses.
+# **Exercise 2:** A report function has a 20 s timeout. Make the queue `ex2` feed it in batches of
+# 50 messages: choose a batching window AWS accepts for that batch size, a visibility timeout that
+# follows the 6x guidance, and partial batch responses. Keep the function's timeout, and leave
+# exactly **one** enabled mapping on the queue: a second `lab.sqs_trigger` adds a mapping, it does
+# not replace the first. The check reads the queue's mappings and its attributes.
 
 # %%
 ex2_url, _ = make_queue("ex2")
+
+# %% tags=["exercise"]
 ex2 = lab.sqs_trigger(ex2_url, lab.function("ex2", blog_handler, timeout_s=20))
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
@@ -570,15 +629,16 @@ sqs.set_queue_attributes(QueueUrl=ex2_url, Attributes={"VisibilityTimeout": str(
 ex2 = lab.sqs_trigger(ex2_url, lab.function("ex2", blog_handler, timeout_s=20), batch_size=50,
                       maximum_batching_window_s=5, report_batch_item_failures=True)
 
-# %%
-check.mapping_settings(ex2)
+# %% tags=["check"]
+check.mapping_settings(lab, ex2_url)
 
 # %% [markdown]
-# **Exercise 3:** Write `ex3_handler` for a FIFO queue with partial batch responses. Treat a body
-# starting with `"fail"` as a failure. Stop at the first failure and report it and every record
-# after it, so nothing overtakes the failed message.
+# **Exercise 3:** Write `ex3_handler` for a FIFO queue with partial batch responses. Process the
+# records in order with `process(json.loads(body))`; a record fails when that raises. Stop at the
+# first failure: process nothing after it, and report it and every record after it, so nothing
+# overtakes the failed message. The check counts the calls to `process`.
 
-# %%
+# %% tags=["exercise"]
 def ex3_handler(event, context):
     ...  # your code here
 
@@ -587,12 +647,14 @@ def ex3_handler(event, context):
 def ex3_handler(event, context):
     records = event["Records"]
     for i, record in enumerate(records):
-        if record["body"].startswith("fail"):
+        try:
+            process(json.loads(record["body"]))
+        except (ValueError, KeyError, TypeError):
             return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records[i:]]}
     return {"batchItemFailures": []}
 
 
-# %%
+# %% tags=["check"]
 check.fifo_stop_at_first_failure(ex3_handler)
 
 # %% [markdown]
@@ -620,7 +682,11 @@ check.fifo_stop_at_first_failure(ex3_handler)
 # - **Scaling** follows the documented numbers (5 batches, +300 per minute, 1,000 at most) in a
 #   simple form; AWS also scales down when invocations fail and may use as few as 2 batches at
 #   low traffic ([services-sqs-scaling](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html)).
-#   Throttled batches are retried every 1, 2, 4 ... s until their visibility timeout.
+#   The lab retries a throttled batch after 1, 2, 4 ... s until its visibility timeout runs out.
+#   AWS documents only that Lambda *"continues to retry the message until the message's timestamp
+#   exceeds your queue's visibility timeout"*, backing off
+#   ([services-sqs-errorhandling](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html));
+#   the doubling intervals are the lab's assumption.
 # - **Batching window:** the lab's window starts at the first message of a batch; AWS may wait up
 #   to 20 s at low traffic even with a shorter window, and extends the effective visibility
 #   timeout when window + function timeout exceed it ([with-sqs](https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -41,18 +41,36 @@ def receives_per_message(frame: pd.DataFrame, labels: Mapping[str, str] | None =
 
 
 def receives(frame: pd.DataFrame, labels: Mapping[str, str] | None = None,
-             max_receive_count: int | None = None, title: str = "Deliveries per message") -> Figure:
-    """Bars of deliveries per message, coloured by the last outcome; optional maxReceiveCount line."""
+             max_receive_count: int | None = None, title: str = "Deliveries per message", *,
+             highlight: Iterable[str] = (), highlight_label: str = "poison message",
+             others_label: str = "the rest of its batch") -> Figure:
+    """Bars of deliveries per message; optional maxReceiveCount line.
+
+    Bars are coloured by the last outcome. ``highlight`` (messages by label, or id when
+    unlabelled) singles some out instead: those bars get the error colour and
+    ``highlight_label``, every other bar the muted colour and ``others_label``, so a
+    poison message stands out from the messages it dragged along.
+    """
     data = receives_per_message(frame, labels)
+    marked = set(highlight)
     fig, ax = plt.subplots(figsize=(7, max(2.0, 0.28 * len(data) + 1)))
-    colors = [outcome_color(o) for o in data["last_outcome"]]
+    if marked:
+        colors = [COLORS["error"] if m in marked else COLORS["muted"] for m in data["message"]]
+    else:
+        colors = [outcome_color(o) for o in data["last_outcome"]]
     ax.barh(range(len(data)), data["deliveries"], color=colors)
     ax.set_yticks(range(len(data)))
     ax.set_yticklabels(data["message"], fontsize=8)
     ax.invert_yaxis()
+    handles = []
+    if marked:
+        handles += [plt.Rectangle((0, 0), 1, 1, color=COLORS["error"], label=highlight_label),
+                    plt.Rectangle((0, 0), 1, 1, color=COLORS["muted"], label=others_label)]
     if max_receive_count is not None:
-        ax.axvline(max_receive_count, color=COLORS["rule"], linestyle="--", label=f"maxReceiveCount {max_receive_count}")
-        ax.legend(loc="lower right", fontsize=8)
+        handles.append(ax.axvline(max_receive_count, color=COLORS["rule"], linestyle="--",
+                                  label=f"maxReceiveCount {max_receive_count}"))
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     ax.set_xlabel("times delivered to the function")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title(title)
