@@ -9,7 +9,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval
 	--nbval-cell-timeout 120 --color=no -p no:cacheprovider -p tools.nb_budget
 PORT ?= 8888
 
-.PHONY: lab workbook-reset test unit notebooks check-notebooks refresh bench venv clean
+.PHONY: lab workbook-reset test unit notebooks check-notebooks refresh html bench venv clean
 
 venv: $(STAMP)
 
@@ -34,17 +34,21 @@ test: venv check-notebooks unit notebooks
 
 # nbval's plugin imports nbformat, whose jsonschema import costs ~3 s per process: the unit step skips it.
 unit: venv
-	$(BIN)/python -m pytest tests -q -n 2 -p no:nbval --ignore=tests/notebooks
+	$(BIN)/python -m pytest tests -q -n 2 -p no:nbval --ignore=tests/notebooks --ignore=tests/integration
 
 check-notebooks: venv
 	$(BIN)/python tools/notebooks.py check $(NOTEBOOKS)
 
 notebooks: venv
-	$(BIN)/python -m pytest $(NBVAL_FLAGS) -n 2 --dist loadfile $(NOTEBOOKS) tests/notebooks
+	$(BIN)/python -m pytest $(NBVAL_FLAGS) -n 2 --dist loadfile $(NOTEBOOKS) tests/notebooks tests/integration
 
 # Re-execute notebooks (all, or NB=notebooks/01_s3.ipynb), normalize them and rewrite their .py pair.
 refresh: venv
 	$(BIN)/python tools/notebooks.py refresh $(NB)
+
+# The chapters as stored, as a self-contained HTML site in site/ (git-ignored): open site/index.html.
+html: venv
+	$(BIN)/python tools/export_html.py
 
 bench: venv
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

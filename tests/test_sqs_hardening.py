@@ -8,6 +8,7 @@ import warnings
 
 import pytest
 
+from lambda_lab import ConfigurationError
 from lambda_lab.helpers.sqs import queue_counts, receive_all, send_all
 from lambda_lab.sources.sqs import VisibilityTimeoutWarning
 
@@ -225,3 +226,26 @@ def test_an_idle_mapping_whose_queue_is_deleted_keeps_the_lab_running(lab):
     lab.run(60)  # the idle heartbeat finds the queue gone
     assert lab.run_until_idle().idle and mapping.state == "Disabled"
     assert len(lab.outcomes(fn.name)) == 0
+
+
+def test_throttle_retry_jitter_is_a_named_lab_setting(lab):
+    url = lab.client("sqs").create_queue(QueueName="jitter")["QueueUrl"]
+    fn = lab.function("jittered", lambda event, context: None)
+    with pytest.raises(ConfigurationError, match="throttle_retry_jitter must be one of none, equal.*AWS publishes no jitter"):
+        lab.sqs_trigger(url, fn, throttle_retry_jitter="full")
+
+
+@pytest.mark.parametrize("jitter", ["none", "equal"])
+def test_a_throttled_batch_is_retried_after_1_2_4_s_or_jittered_within_them(lab, jitter):
+    sqs = lab.client("sqs")
+    url = sqs.create_queue(QueueName="held", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    fn = lab.function("held", lambda event, context: None, timeout_s=5, duration_ms=100, reserved_concurrency=0)
+    lab.sqs_trigger(url, fn, batch_size=1, throttle_retry_jitter=jitter)
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    lab.run(8)
+    starts = sorted(lab.log.to_frame().query("outcome == 'throttled'")["start"])
+    gaps = [round(b - a, 3) for a, b in zip(starts, starts[1:])][:3]
+    if jitter == "none":
+        assert gaps == [1.0, 2.0, 4.0]
+    else:  # equal jitter: between half and all of 1, 2, 4 s, and not exactly them
+        assert len(gaps) == 3 and all(base / 2 <= g < base for g, base in zip(gaps, (1.0, 2.0, 4.0))), gaps

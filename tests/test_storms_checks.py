@@ -243,7 +243,7 @@ def _below_the_minimum(files, connections, deadline_s):
     (_account_concurrency, "returned 1000: up to 1000 invocations would each hold a connection"),
     (_connections_without_the_deadline, "connections=30, deadline_s=60.0) returned 30, but no MaximumConcurrency"),
     (_drain_lower_bound, "connections=500, deadline_s=20.0) returned 500, but no MaximumConcurrency"),
-    (_batches_not_invocations, "returned 10: the queue drains in 422 s, after the 60 s deadline"),
+    (_batches_not_invocations, "returned 10: the queue drains in 401 s, after the 60 s deadline"),
     (_rate_needed, "returned 333: up to 333 invocations"),
     (_below_the_minimum, "MaximumConcurrency"),
     (lambda files, connections, deadline_s: float(connections), "whole number (or None), got 100.0"),

@@ -3,12 +3,17 @@
     python tools/notebooks.py refresh [NOTEBOOK ...]   re-execute, normalize, rewrite the .py pair
     python tools/notebooks.py check   [NOTEBOOK ...]   fail if any notebook is not in that state
 
+``check`` also fails when a stored output shows a path of the machine that ran it (a traceback
+into site-packages, a /tmp file name) and when notebooks/index.md no longer matches the chapters'
+opening cells (``tools/pages.py``); ``refresh`` rewrites the index.
+
 The .ipynb with its outputs is the source of truth (strict nbval compares against it);
 the .py pair exists so reviews read code and prose, not JSON.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -31,6 +36,14 @@ RAISES_TAG = "raises-exception"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 IGNORE = re.compile(r"#\s*NBVAL_IGNORE_OUTPUT(.*)")
 FORBIDDEN = {"time.sleep(": "time is virtual in this workbook: advance lab.clock instead"}
+#: An absolute path of the machine that executed a cell: a home or temporary folder, an installed
+#: package, a Windows drive. Stored outputs must read the same on every machine.
+MACHINE_PATH = re.compile(
+    r"(?<![\w.~/-])(?:/home/|/root/|/tmp/|/work/|/Users/|/var/folders/|/private/var/|/opt/|/usr/|/srv/|/mnt/)"
+    r"|(?<![\w])[A-Za-z]:\\(?=[\w.$ ])"
+    r"|file:///|site-packages|dist-packages"
+)
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _bin(name: str) -> str:
@@ -120,7 +133,37 @@ def _check_cell(name: str, index: int, cell) -> list[str]:
     for needle, why in FORBIDDEN.items():
         if needle in cell.source:
             problems.append(f"{name} cell {index}: {needle} found ({why})")
+    for where, text in _output_texts(cell):
+        found = MACHINE_PATH.search(text)
+        if found:
+            start = max(found.start() - 30, 0)
+            problems.append(f"{name} cell {index}: {where} shows a path of the machine that ran it "
+                            f"(...{text[start:found.end() + 30]!r}...)")
     return problems
+
+
+def _output_texts(cell):
+    """Every text a cell's outputs store, ANSI colours removed: (where, text). Binary images are skipped."""
+    for output in cell.get("outputs", []):
+        kind = output.get("output_type")
+        if kind == "stream":
+            yield f"{output.get('name', 'stream')} output", ANSI.sub("", output.get("text", ""))
+        elif kind == "error":
+            yield "error output", ANSI.sub("", "\n".join([output.get("evalue", ""), *output.get("traceback", [])]))
+        else:
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") or mime.endswith("json") or mime == "image/svg+xml":
+                    text = value if isinstance(value, str) else json.dumps(value)
+                    yield f"{mime} output", ANSI.sub("", text)
+
+
+def _pages():
+    """tools/pages.py, whether this file runs as a script (tools/ on sys.path) or as ``tools.notebooks``."""
+    if __package__:
+        from tools import pages
+    else:
+        import pages
+    return pages
 
 
 def _notebooks(args: list[str]) -> list[Path]:
@@ -139,6 +182,15 @@ def main(argv: list[str]) -> int:
         found = action(nb_path)
         print(f"{'ok ' if not found else 'BAD'} {nb_path.name}")
         problems += found
+    pages = _pages()
+    if action is refresh:
+        try:
+            pages.write_index()
+        except pages.SkeletonError:
+            pass  # pages.check() names the chapter
+    found = pages.check()
+    print(f"{'ok ' if not found else 'BAD'} {pages.INDEX}, README chapter table")
+    problems += found
     for problem in problems:
         print(f"  - {problem}")
     return 1 if problems else 0

@@ -10,6 +10,9 @@ tagged ``exercise`` (the learner's starter) and ``check``; every other cell keep
 a learner reads the chapter before running it. ``workbook/solutions/`` holds every chapter with
 its solutions shown, for a learner who opens them on purpose.
 
+The index, glossary and further-reading pages (``notebooks/*.md``) are not learner work: every
+``build`` copies them afresh, into ``workbook/`` and ``workbook/solutions/``.
+
 A copy, once made, belongs to the learner: ``build`` never overwrites it. When its source changed
 (after ``git pull``), ``build`` says so and names ``make workbook-reset``. JupyterLab is rooted at
 ``workbook/``, so nothing saved from it (autosave, Run All, Clear Outputs) reaches a tracked file.
@@ -37,6 +40,9 @@ CLEARED_TAGS = frozenset({"exercise", "check"})
 STATE_FILE = ".edition.json"
 FIRST_CHAPTER = "00_start_here.ipynb"
 RESET_TARGET = "make workbook-reset"
+#: Pages that are not learner work (the index, made from the chapters by tools/pages.py, the glossary,
+#: further reading): copied into the working copy and beside the solutions on every build.
+PAGES = ("index.md", "glossary.md", "further-reading.md")
 
 
 def chapters(source: Path = SOURCE) -> list[Path]:
@@ -97,6 +103,10 @@ def build(source: Path = SOURCE, target: Path = WORKBOOK) -> list[str]:
         elif state.get(chapter.name) != digest(chapter):
             stale.append(chapter.name)
     (target / STATE_FILE).write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    for page in PAGES:
+        if (source / page).exists():
+            for folder in (target, target / "solutions"):
+                shutil.copyfile(source / page, folder / page)
     if stale:
         messages.append(
             f"newer in {source.name}/ than your working copy: {', '.join(stale)}. Your copies are kept as "
@@ -118,10 +128,36 @@ def reset(source: Path = SOURCE, target: Path = WORKBOOK, now: datetime | None =
     return kept + build(source, target)
 
 
+def trust(target: Path = WORKBOOK) -> int:
+    """Sign the working copy's chapters (and their solutions) as trusted; return how many were signed.
+
+    What ``jupyter trust`` does: the signatures go to the user's Jupyter data directory
+    (``nbsignatures.db``), never into a notebook, so no file changes. Without them JupyterLab shows
+    "Not Trusted" and sanitizes the stored outputs a learner reads before running a chapter.
+    JupyterLab re-signs a notebook itself when the learner saves it.
+    """
+    from nbformat.sign import NotebookNotary
+
+    notary, signed = NotebookNotary(), 0
+    try:
+        for path in [*chapters(target), *chapters(target / "solutions")]:
+            nb = nbformat.read(path, as_version=4)
+            if not notary.check_signature(nb):
+                notary.sign(nb)
+                signed += 1
+    finally:
+        notary.store.close()
+    return signed
+
+
 def jupyter_command(port: int, extra: list[str]) -> list[str]:
-    """The JupyterLab command line: 127.0.0.1 only, rooted at the working copy, opening chapter 00."""
+    """The JupyterLab command line: 127.0.0.1 only, rooted at the working copy, opening chapter 00.
+
+    ``default_url`` makes the URL JupyterLab prints (and the one ``/`` redirects to) land on
+    chapter 00, with the token; the trailing path makes it open chapter 00 in the browser.
+    """
     command = [str(Path(sys.executable).with_name("jupyter")), "lab", "--ip=127.0.0.1", f"--port={port}",
-               f"--ServerApp.root_dir={WORKBOOK}"]
+               f"--ServerApp.root_dir={WORKBOOK}", f"--LabApp.default_url=/lab/tree/{FIRST_CHAPTER}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # JupyterLab refuses root unless told; containers often run as root
     return command + extra + [str(WORKBOOK / FIRST_CHAPTER)]
@@ -139,6 +175,7 @@ def main(argv: list[str]) -> int:
     port = 8888
     if rest and rest[0].startswith("--port="):
         port, rest = int(rest[0].split("=", 1)[1]), rest[1:]
+    trust()
     command = jupyter_command(port, rest)
     os.execv(command[0], command)
     return 0  # not reached: JupyterLab replaces this process

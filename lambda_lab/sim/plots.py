@@ -49,6 +49,8 @@ def storm_panels(tl: pd.DataFrame, title: str | None = None) -> Figure:
     axes[0].set_ylabel("concurrency")
     axes[1].bar(tl["time_s"], tl["throttles"], width=np.diff(tl["time_s"]).min() if len(tl) > 1 else 1,
                 align="edge", color=COLORS["throttled"])
+    # throttles span 0 to ~10^5 per bin: a log axis keeps the small late waves visible
+    axes[1].set_yscale("log")
     axes[1].set_ylabel("throttles")
     axes[2].step(tl["time_s"], tl["backlog"], where="post", color=COLORS["timeout"])
     axes[2].set_ylabel("backlog")
@@ -73,31 +75,52 @@ def duplicate_curve(df: pd.DataFrame) -> Figure:
 
 
 def contention(df: pd.DataFrame, column: str = "calls", logy: bool = False) -> Figure:
-    """Calls (or completion time) against the number of clients, one line per strategy."""
+    """Writes ("calls") or completion time (ms) against the number of clients, one line per strategy."""
     fig, ax = plt.subplots()
     if logy:
         ax.set_yscale("log")
     for strategy, g in df.groupby("strategy", sort=False):
         ax.plot(g["clients"], g[column], marker="o", ms=3, label=STRATEGY_LABELS.get(strategy, strategy))
     ax.set_xlabel("clients racing for one row")
-    ax.set_ylabel("calls to the server" if column == "calls" else "time until all succeed (ms)")
+    ax.set_ylabel("writes to the server (calls)" if column == "calls"
+                  else "time until the last write's reply (ms)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
 def cost_bars(costs: pd.DataFrame) -> Figure:
-    """Stacked bars: one bar per scenario, one segment per line item (US dollars)."""
+    """Stacked horizontal bars: one per scenario, one segment per line item (US dollars)."""
     items = [c for c in costs.columns if c != "total_usd"]
-    fig, ax = plt.subplots()
-    bottom = np.zeros(len(costs))
+    # horizontal, so long scenario names stack down the axis instead of colliding side by side
+    fig, ax = plt.subplots(figsize=(6.4, 1.4 + 0.4 * len(costs)))
+    left = np.zeros(len(costs))
     labels = {"lambda_requests_usd": "Lambda requests", "lambda_duration_usd": "Lambda GB-s",
-              "sqs_usd": "SQS requests", "sns_usd": "SNS", "eventbridge_usd": "EventBridge"}
+              "sqs_usd": "SQS requests", "sns_usd": "SNS", "eventbridge_usd": "EventBridge",
+              "s3_puts_usd": "S3 PUTs"}
+    names = costs.index.astype(str)
     for item in items:
         vals = costs[item].to_numpy(dtype=float)
-        ax.bar(costs.index.astype(str), vals, bottom=bottom, label=labels.get(item, item))
-        bottom += vals
-    ax.set_ylabel("US dollars")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.barh(names, vals, left=left, label=labels.get(item, item))
+        left += vals
+    ax.invert_yaxis()  # first scenario on top, as in the table
+    ax.set_xlabel("US dollars")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def visibility_dlq(sweep: pd.DataFrame) -> Figure:
+    """Percent of messages sent to the DLQ against the visibility timeout (in function
+    timeouts), one line per retry spacing; the frame is ``storm.visibility_sweep``'s."""
+    fig, ax = plt.subplots()
+    for label, g in sweep.groupby("retries", sort=False):
+        ax.plot(g["factor"], g["dlq_percent"], marker="o", ms=4, label=f"throttle retries: {label}")
+    ax.axvline(6, ls="--", color=COLORS["rule"], lw=1)
+    ax.annotate("AWS: 6 x timeout", (6, 50), xytext=(-4, 0), textcoords="offset points", ha="right", fontsize=8)
+    ax.set_xlabel("visibility timeout / function timeout")
+    ax.set_ylabel("messages sent to the DLQ (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

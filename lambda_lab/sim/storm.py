@@ -18,9 +18,18 @@ Rules, all from reference/aws-facts.md (see :mod:`lambda_lab.sim.params` for the
   drops it.
 - ``sqs``: pollers start at 5 concurrent batches and add up to 300 per minute, to at most
   1,000 or ``max_concurrency``. A batch of up to ``batch_size`` messages takes
-  ``batch_size * duration_ms``. A throttled batch, and a batch still running when the
-  visibility timeout ends, makes its messages visible again; after ``max_receive_count``
-  receives a message goes to the dead-letter queue.
+  ``batch_size * duration_ms``. A throttled batch keeps its poller, which retries it
+  ``retry_base_s`` doubling (jittered as chosen) until the next retry would come after the
+  visibility timeout; then its messages become visible when the timeout ends. A batch still
+  running when the timeout ends is received again. After ``max_receive_count`` receives a
+  message goes to the dead-letter queue. With ``jitter="exponential"`` this is the lab's SQS
+  mapping, count for count (tests/test_sim_vs_lab.py).
+
+Completion is the end of the last invocation, a maximum, and so fragile: in an async storm
+near its limit, a retry wave that just touches the limit leaves a few events a 16-32 s retry
+away, and completion jumps from 31 s to 55 s while the 99th percentile does not move
+(``completion_p99_s``). Continuous time does it too, more rarely: ticks of duration / 10 make
+the waves slightly sharper (tests/test_sim_storm.py, test_async_completion_is_a_knife_edge...).
 """
 
 from __future__ import annotations
@@ -152,8 +161,14 @@ class _Gate:
     tick at a time, and a list item is several times cheaper to touch than a numpy scalar.
     """
 
-    def __init__(self, cfg: StormConfig, dt: float, horizon: int):
+    def __init__(self, cfg: StormConfig, dt: float, horizon: int, spread: bool = True):
         self.limit = cfg.effective_limit()
+        # spread: what a tick admits arrived anywhere inside it (Poisson, trace, jittered
+        # retries), not at its start (a burst, SQS pollers on the grid). Only spread work
+        # ends inside the tick after its duration, so only spread work frees half its slots late.
+        self.spread = spread
+        self.cold_s = cfg.cold_start_ms / 1000
+        self.last_end_s = 0.0  # exact end of the latest invocation admitted on the grid, seconds
         self.dt = dt
         self.pre2023 = cfg.scaling == "pre2023"
         self.tokens = float(P.SCALING_ENVS)
@@ -174,8 +189,12 @@ class _Gate:
                 self.tokens = min(float(P.SCALING_ENVS), self.tokens + self.refill * (t - self.last))
             self.last = t
 
-    def admit(self, t: int, n: int, dur_ticks: int) -> int:
-        """Start up to ``n`` invocations at tick ``t``; return how many started."""
+    def admit(self, t: int, n: int, dur_ticks: int, dur_s: float | None = None) -> int:
+        """Start up to ``n`` invocations at tick ``t``; return how many started.
+
+        ``dur_s`` is the exact run time in seconds (default ``dur_ticks`` ticks); with the
+        cold start it gives ``last_end_s`` without rounding either to the grid.
+        """
         idle = self.envs - self.running
         if self.pre2023:
             ceiling = P.LEGACY_BURST_US_EAST_1 + P.LEGACY_BURST_PER_MIN / 60.0 * t * self.dt
@@ -195,18 +214,25 @@ class _Gate:
         done = self.done
         if end + self.cold_ticks + 3 > len(done):
             done.extend([0] * (max(end + self.cold_ticks + 3, 2 * len(done)) - len(done)))
-        # An event that arrives inside tick t really ends inside tick t + dur; half the time a
-        # later arrival in that tick still finds it running. Free half the slots one tick later.
         warm = a - new
-        late = (warm + self.flip) >> 1
-        self.flip ^= warm & 1
-        done[end] += warm - late
-        done[end + 1] += late
-        if new:
-            late = (new + self.flip) >> 1
-            self.flip ^= new & 1
-            done[end + self.cold_ticks] += new - late
-            done[end + self.cold_ticks + 1] += late
+        if self.spread:
+            # An event that arrives inside tick t really ends inside tick t + dur; half the time a
+            # later arrival in that tick still finds it running. Free half the slots one tick later.
+            late = (warm + self.flip) >> 1
+            self.flip ^= warm & 1
+            done[end] += warm - late
+            done[end + 1] += late
+            if new:
+                late = (new + self.flip) >> 1
+                self.flip ^= new & 1
+                done[end + self.cold_ticks] += new - late
+                done[end + self.cold_ticks + 1] += late
+        else:
+            done[end] += warm
+            done[end + self.cold_ticks] += new
+        ends = t * self.dt + (dur_ticks * self.dt if dur_s is None else dur_s) + (self.cold_s if new else 0.0)
+        if ends > self.last_end_s:
+            self.last_end_s = ends
         self.running += a
         if self.running > self.peak:
             self.peak = self.running
@@ -228,22 +254,43 @@ def _tick_s(cfg: StormConfig) -> float:
 
 def _sync(cfg: StormConfig, t_arr: np.ndarray, dt: float, progress) -> dict:
     ticks = np.floor(t_arr / dt).astype(np.int64)
-    uniq, counts = np.unique(ticks, return_counts=True)
+    uniq, first, counts = np.unique(ticks, return_index=True, return_counts=True)
     dur = max(1, int(round(cfg.duration_ms / 1000 / dt)))
     horizon = int(ticks[-1]) + dur + 2 if ticks.size else 2
-    gate = _Gate(cfg, dt, horizon)
+    gate = _Gate(cfg, dt, horizon, spread=cfg.arrival != "burst")
     started = _Grow(horizon)
     throttled = _Grow(horizon)
+    admitted, cold = [], []
     for i, (t, n) in enumerate(zip(uniq.tolist(), counts.tolist())):
         gate.advance(t)
+        cold0 = gate.cold
         a = gate.admit(t, n, dur)
         started.a[t] = a
         throttled.a[t] = n - a
+        admitted.append(a)
+        cold.append(gate.cold - cold0)
         if progress is not None and i % 5000 == 0:
             progress(i / len(uniq))
     return {"gate": gate, "arrived": ticks, "started": started.a, "throttled": throttled.a,
             "dropped": np.zeros(1, np.int64), "completions": gate.completions(),
-            "processings": int(started.a.sum()), "dlq": 0}
+            "processings": int(started.a.sum()), "dlq": 0,
+            "last_end_s": _sync_last_end_s(cfg, t_arr, first, np.array(admitted), np.array(cold))}
+
+
+def _sync_last_end_s(cfg: StormConfig, t_arr: np.ndarray, first: np.ndarray, admitted: np.ndarray,
+                     cold: np.ndarray) -> float:
+    """When the last admitted call ends, in seconds, from the calls' own arrival times.
+
+    A tick admits its first ``admitted`` calls in arrival order, warm environments first, so
+    its latest end is its last admitted call: arrival + duration (+ cold start if the tick made
+    new environments). Reading the arrival rather than the tick keeps the end off the grid,
+    which for a short storm is a tenth of the duration (issue 11).
+    """
+    ok = admitted > 0
+    if not ok.any():
+        return 0.0
+    last = t_arr[first[ok] + admitted[ok] - 1]
+    return float((last + cfg.duration_ms / 1000 + np.where(cold[ok] > 0, cfg.cold_start_ms / 1000, 0.0)).max())
 
 
 @functools.lru_cache(maxsize=16)
@@ -502,92 +549,202 @@ def _take(fresh: list[int], seen: list[int], n: int) -> tuple[list[int], list[in
     return tf, ts
 
 
-def _sqs(cfg: StormConfig, t_arr: np.ndarray, dt: float, progress) -> dict:
-    arr_tick = np.floor(t_arr / dt).astype(np.int64)
-    arr_counts = np.bincount(arr_tick).tolist() if arr_tick.size else [0]
-    per_msg_ticks = cfg.duration_ms / 1000 / dt
-    vis_ticks = max(1, int(round(cfg.visibility_s() / dt)))
-    m_max = cfg.max_receive_count
-    batch = cfg.batch_size
-    ceiling = min(P.SQS_MAX_BATCHES, cfg.max_concurrency or P.SQS_MAX_BATCHES)
-    per_tick_scale = P.SQS_SCALE_PER_MIN / 60.0 * dt
-    horizon = len(arr_counts) + 2
-    gate = _Gate(cfg, dt, horizon)
-    started, throttled = _Grow(horizon), _Grow(horizon)
-    deleted, dlq_t = _Grow(horizon), _Grow(horizon)
-    # visible messages by receive count so far: never processed (fresh) / processed before (seen)
-    fresh = [0] * (m_max + 1)
-    seen = [0] * (m_max + 1)
-    returns: dict[int, tuple[list[int], list[int]]] = {}
-    pending_done: dict[int, int] = {}
-    processings = dup_processings = dlq = 0
-    t0 = int(arr_tick[0]) if arr_tick.size else 0
-    last_arrival = len(arr_counts) - 1
-    t = t0
+class _Queue:
+    """The source queue, counted by receive count: visible messages never processed (``fresh``)
+    or processed before (``seen``, so a new processing is a duplicate), and messages hidden
+    by a receive until a later tick (``hidden``)."""
 
-    def back(t_ret: int, tf: list[int], ts: list[int]) -> None:
-        rf, rs = returns.setdefault(t_ret, ([0] * (m_max + 1), [0] * (m_max + 1)))
-        for k in range(m_max):
+    def __init__(self, max_receive_count: int):
+        self.m = max_receive_count
+        self.fresh = [0] * (max_receive_count + 1)
+        self.seen = [0] * (max_receive_count + 1)
+        self.hidden: dict[int, tuple[list[int], list[int]]] = {}
+
+    def hide(self, until: int, tf: list[int], ts: list[int]) -> None:
+        """Received messages, visible again at tick ``until`` with one receive more."""
+        rf, rs = self.hidden.setdefault(until, ([0] * (self.m + 1), [0] * (self.m + 1)))
+        for k in range(self.m):
             rf[k + 1] += tf[k]
             rs[k + 1] += ts[k]
 
+    def reveal(self, t: int) -> None:
+        """Messages whose visibility timeout ends at tick ``t`` become visible."""
+        if t in self.hidden:
+            rf, rs = self.hidden.pop(t)
+            for k in range(self.m + 1):
+                self.fresh[k] += rf[k]
+                self.seen[k] += rs[k]
+
+    def redrive(self) -> int:
+        """Move messages received ``maxReceiveCount`` times to the DLQ; return how many moved.
+
+        SQS moves them on the receive that finds them visible again; the simulation moves
+        them as soon as they are, which changes when, never how many.
+        """
+        moved = self.fresh[self.m] + self.seen[self.m]
+        self.fresh[self.m] = self.seen[self.m] = 0
+        return moved
+
+    def visible(self) -> int:
+        return sum(self.fresh) + sum(self.seen)
+
+    def empty(self) -> bool:
+        return not self.hidden and self.visible() == 0
+
+
+# A batch a poller holds: [messages by receive count never processed, the same processed
+# before, size, tick it was received, throttles so far (int), last retry delay (s)]
+Batch = list
+
+
+class _Pollers:
+    """The event source mapping's pollers: they receive batches, invoke the function and, when
+    it is throttled, keep retrying the same batch until its visibility timeout would end
+    (services-sqs-errorhandling: "Lambda continues to retry the message until the message's
+    timestamp exceeds your queue's visibility timeout"), holding their slot meanwhile.
+
+    Retries wait ``retry_base_s`` doubling to ``retry_cap_s`` (1, 2, 4 ... s, as the lab's
+    mapping does; AWS does not publish this schedule), jittered like async retries.
+    """
+
+    def __init__(self, cfg: StormConfig, dt: float, gate: _Gate, queue: _Queue, rng: np.random.Generator):
+        self.cfg, self.dt, self.gate, self.queue, self.rng = cfg, dt, gate, queue, rng
+        self.vis = max(1, int(round(cfg.visibility_s() / dt)))
+        self.per_msg_s = cfg.duration_ms / 1000
+        self.retries: dict[int, list[Batch]] = {}  # tick -> batches to retry then, in order
+        self.held = 0  # batches waiting for a retry: each keeps its poller busy
+        self.done: dict[int, int] = {}  # tick -> messages deleted after a successful batch
+        self.receives = self.receive_calls = self.started = self.throttled = 0
+        self.processings = self.dup_processings = 0
+
+    def invoke(self, t: int, b: Batch) -> bool:
+        """Invoke the function with batch ``b`` at tick ``t``; False if throttled."""
+        if self.gate.running >= self.gate.limit:  # the common case in a throttling storm: no work
+            self.throttled += 1
+            return False
+        s = b[2]
+        d_s = s * self.per_msg_s
+        cold0 = self.gate.cold
+        if not self.gate.admit(t, 1, max(1, int(round(d_s / self.dt))), d_s):
+            self.throttled += 1
+            return False
+        self.started += 1
+        self.processings += s
+        self.dup_processings += sum(b[1])
+        end = t + max(1, int(round((d_s + (self.gate.cold_s if self.gate.cold > cold0 else 0.0)) / self.dt)))
+        expires = b[3] + self.vis
+        if end > expires:
+            # still running when the visibility timeout ends: received again, now as processed
+            self.queue.hide(expires, [0] * (self.queue.m + 1), [x + y for x, y in zip(b[0], b[1])])
+        else:
+            self.done[end] = self.done.get(end, 0) + s
+        return True
+
+    def receive(self, t: int, n: int) -> list[Batch]:
+        """Receive up to ``n`` batches of visible messages at tick ``t``."""
+        q, size = self.queue, self.cfg.batch_size
+        out = []
+        for _ in range(n):
+            left = q.visible()
+            if not left:
+                break
+            s = min(size, left)
+            tf, ts = _take(q.fresh, q.seen, s)
+            out.append([tf, ts, s, t, 0, self.cfg.retry_base_s])
+            self.receives += s
+            self.receive_calls += 1
+        return out
+
+    def back_off(self, t: int, throttled: list[Batch]) -> None:
+        """Schedule the next try of each throttled batch, or give it up: a retry that would
+        come at or after the end of its visibility timeout is not made, the poller is free
+        now and the messages come back when the timeout ends."""
+        if not throttled:
+            return
+        k = np.fromiter((b[4] for b in throttled), np.int64, len(throttled))
+        prev = np.fromiter((b[5] for b in throttled), np.float32, len(throttled))
+        delay, dsec = _retry_ticks(self.cfg, k, prev, self.dt, self.rng)
+        for i, (b, d) in enumerate(zip(throttled, delay.tolist())):
+            b[4] += 1
+            if dsec is not None:
+                b[5] = max(float(dsec[i]), self.cfg.retry_base_s)
+            if t + d >= b[3] + self.vis:
+                self.queue.hide(b[3] + self.vis, b[0], b[1])
+            else:
+                self.retries.setdefault(t + d, []).append(b)
+                self.held += 1
+
+    def retry(self, t: int) -> None:
+        """Retry the throttled batches due at tick ``t``."""
+        due = self.retries.pop(t, [])
+        self.held -= len(due)
+        self.back_off(t, [b for b in due if not self.invoke(t, b)])
+
+    def poll(self, t: int, pollers: int) -> None:
+        """Fill the free pollers with new batches; one given up at once frees its poller again."""
+        while True:
+            free = pollers - self.gate.running - self.held
+            batches = self.receive(t, free) if free > 0 else []
+            if not batches:
+                return
+            self.back_off(t, [b for b in batches if not self.invoke(t, b)])
+
+    def busy(self) -> bool:
+        return bool(self.retries or self.done)
+
+
+def _sqs(cfg: StormConfig, t_arr: np.ndarray, dt: float, rng: np.random.Generator, progress) -> dict:
+    arr_tick = np.floor(t_arr / dt).astype(np.int64)
+    arr_counts = np.bincount(arr_tick).tolist() if arr_tick.size else [0]
+    ceiling = min(P.SQS_MAX_BATCHES, cfg.max_concurrency or P.SQS_MAX_BATCHES)
+    per_tick_scale = P.SQS_SCALE_PER_MIN / 60.0 * dt
+    horizon = len(arr_counts) + 2
+    # pollers start batches on the grid, so no slot is freed half a tick late
+    gate = _Gate(cfg, dt, horizon, spread=False)
+    queue = _Queue(cfg.max_receive_count)
+    pollers = _Pollers(cfg, dt, gate, queue, rng)
+    started, throttled = _Grow(horizon), _Grow(horizon)
+    deleted, dlq_t = _Grow(horizon), _Grow(horizon)
+    dlq = 0
+    t0 = int(arr_tick[0]) if arr_tick.size else 0
+    last_arrival = len(arr_counts) - 1
+    t = t0
     while True:
         if t <= last_arrival:
-            fresh[0] += arr_counts[t]
-        if t in returns:
-            rf, rs = returns.pop(t)
-            for k in range(m_max + 1):
-                fresh[k] += rf[k]
-                seen[k] += rs[k]
-        if t in pending_done:
+            queue.fresh[0] += arr_counts[t]
+        if t in pollers.done:
             deleted.ensure(t + 1)
-            deleted.a[t] += pending_done.pop(t)
-        # a message received maxReceiveCount times goes to the DLQ when it next becomes visible
-        moved = fresh[m_max] + seen[m_max]
-        if moved:
-            dlq += moved
-            dlq_t.ensure(t + 1)
-            dlq_t.a[t] += moved
-            fresh[m_max] = seen[m_max] = 0
-        visible = sum(fresh) + sum(seen)
+            deleted.a[t] += pollers.done.pop(t)
         gate.advance(t)
-        pollers = min(ceiling, int(P.SQS_INITIAL_BATCHES + per_tick_scale * (t - t0)))
-        free = pollers - gate.running
-        if visible and free > 0:
-            n_b = min(free, -(-visible // batch))
-            msgs = min(visible, n_b * batch)
-            full, rest = divmod(msgs, batch)
-            sizes = [batch] * full + ([rest] if rest else [])
-            a_b = 0
-            for s in sizes:
-                tf, ts = _take(fresh, seen, s)
-                d = max(1, int(round(s * per_msg_ticks)))
-                cold0 = gate.cold
-                if gate.admit(t, 1, d):
-                    a_b += 1
-                    d_eff = d + (gate.cold_ticks if gate.cold > cold0 else 0)
-                    processings += s
-                    dup_processings += sum(ts)
-                    if d_eff > vis_ticks:
-                        # still running when the visibility timeout ends: received again
-                        back(t + vis_ticks, [0] * (m_max + 1), [x + y for x, y in zip(tf, ts)])
-                    else:
-                        pending_done[t + d_eff] = pending_done.get(t + d_eff, 0) + s
-                else:
-                    # throttled: the batch's messages reappear after the visibility timeout
-                    back(t + vis_ticks, tf, ts)
+        s0, th0 = pollers.started, pollers.throttled
+        pollers.retry(t)
+        n_pollers = min(ceiling, int(P.SQS_INITIAL_BATCHES + per_tick_scale * (t - t0)))
+        pollers.poll(t, n_pollers)
+        if t in queue.hidden:
+            # a message is visible only after its visibility timeout: what the pollers could
+            # take at this instant went first, and messages coming back fill what is left
+            queue.reveal(t)
+            moved = queue.redrive()
+            if moved:
+                dlq += moved
+                dlq_t.ensure(t + 1)
+                dlq_t.a[t] += moved
+            pollers.poll(t, n_pollers)
+        if pollers.started > s0 or pollers.throttled > th0:
             started.ensure(t + 1)
             throttled.ensure(t + 1)
-            started.a[t] += a_b
-            throttled.a[t] += len(sizes) - a_b
+            started.a[t] += pollers.started - s0
+            throttled.a[t] += pollers.throttled - th0
         t += 1
-        if t > last_arrival and not returns and not pending_done and sum(fresh) + sum(seen) == 0:
+        if t > last_arrival and not pollers.busy() and queue.empty():
             break
         if progress is not None and t % 5000 == 0:
             progress(min(1.0, (t - t0) / max(1, last_arrival + 1)))
     return {"gate": gate, "arrived": arr_tick, "started": started.a, "throttled": throttled.a,
-            "dropped": np.zeros(1, np.int64), "completions": gate.completions(), "processings": processings, "dlq": dlq,
-            "dup_processings": dup_processings, "deleted": deleted.a, "dlq_t": dlq_t.a}
+            "dropped": np.zeros(1, np.int64), "completions": gate.completions(),
+            "processings": pollers.processings, "dlq": dlq, "dup_processings": pollers.dup_processings,
+            "deleted": deleted.a, "dlq_t": dlq_t.a, "last_end_s": gate.last_end_s,
+            "receives": pollers.receive_calls, "messages_received": pollers.receives}
 
 
 # --- driver -------------------------------------------------------------------------------------
@@ -625,7 +782,7 @@ def simulate_storm(
     elif cfg.mode == "async":
         out = _async(cfg, t_arr, dt, rng, progress)
     else:
-        out = _sqs(cfg, t_arr, dt, progress)
+        out = _sqs(cfg, t_arr, dt, rng, progress)
     gate: _Gate = out["gate"]
     done = out["completions"]
     last_done = int(np.flatnonzero(done)[-1]) if done.any() else 0
@@ -635,7 +792,8 @@ def simulate_storm(
         return int(nz[-1]) if nz.size else 0
 
     n = 1 + max(last_done, last_nonzero(out["started"]), last_nonzero(out["throttled"]),
-                last_nonzero(out["dropped"]), int(out["arrived"][-1]) if out["arrived"].size else 0)
+                last_nonzero(out["dropped"]), last_nonzero(out.get("dlq_t", np.zeros(1, np.int64))),
+                int(out["arrived"][-1]) if out["arrived"].size else 0)
     started = _pad(out["started"], n)
     throttled = _pad(out["throttled"], n)
     dropped = _pad(out["dropped"], n)
@@ -690,13 +848,13 @@ def simulate_storm(
         invocations=invocations,
         gb_seconds=gb_s,
         messages=int(t_arr.size),
-        receives=int(started.sum() + throttled.sum()) if cfg.mode == "sqs" else 0,
+        receives=int(out.get("receives", 0)),
         free_tier=cfg.free_tier,
     )
     summary = StormSummary(
         mode=cfg.mode,
         events=int(cfg.events),
-        completion_s=float((last_done) * dt) if invocations else 0.0,
+        completion_s=_completion_s(out, last_done, dt) if invocations else 0.0,
         invocations=invocations,
         throttles=int(throttled.sum()),
         dropped=int(dropped.sum()),
@@ -706,13 +864,40 @@ def simulate_storm(
         cold_starts=int(gate.cold),
         gb_seconds=float(gb_s),
         cost_usd=float(price["total_usd"]),
-        drain_lower_bound_s=theory.drain_lower_bound_s(
-            cfg.events, cfg.duration_ms / 1000, min(gate.limit, cfg.max_concurrency or gate.limit) if cfg.mode == "sqs" else gate.limit
-        ),
+        drain_lower_bound_s=drain_bound_s(cfg, int(out["processings"])),
         extra={"tick_s": dt, "limit": gate.limit, "processings": int(out["processings"]),
-               "completion_p99_s": _quantile_time(completions, 0.99, dt)},
+               "completion_p99_s": _quantile_time(completions, 0.99, dt),
+               **({"receives": int(out["receives"]), "messages_received": int(out["messages_received"])}
+                  if cfg.mode == "sqs" else {})},
     )
     return StormResult(timeline=timeline, summary=summary, config=cfg)
+
+
+def drain_bound_s(cfg: StormConfig, processed: int) -> float:
+    """No storm can have processed ``processed`` items sooner than this, in seconds.
+
+    The bound of :func:`theory.drain_lower_bound_s` with this storm's ceiling and ramp:
+    the function's limit behind the scaling rule (1,000 new environments, then 1,000 per
+    10 s; or the pre-2023 burst of 3,000 and +500 a minute), or for SQS the pollers (5
+    batches, +300 a minute, to ``MaximumConcurrency`` or 1,000) capped by the function's limit.
+    Items sent to a DLQ or dropped used no concurrency, so only processed ones count.
+    """
+    d_s = cfg.duration_ms / 1000
+    limit = cfg.effective_limit()
+    if cfg.mode == "sqs":
+        limit = min(limit, cfg.max_concurrency or P.SQS_MAX_BATCHES)
+        return theory.drain_lower_bound_s(processed, d_s, limit, P.SQS_INITIAL_BATCHES, P.SQS_SCALE_PER_MIN / 60)
+    if cfg.scaling == "pre2023":
+        return theory.drain_lower_bound_s(processed, d_s, limit, P.LEGACY_BURST_US_EAST_1, P.LEGACY_BURST_PER_MIN / 60)
+    return theory.drain_lower_bound_s(processed, d_s, limit, P.SCALING_ENVS, P.SCALING_ENVS / P.SCALING_WINDOW_S)
+
+
+def _completion_s(out: dict, last_done: int, dt: float) -> float:
+    """When the last invocation ended, seconds: exact where the mode knows it (sync from
+    arrival times, SQS from batches started on the grid), else the tick it ended in."""
+    if "last_end_s" in out:
+        return float(out["last_end_s"])
+    return float(last_done * dt)
 
 
 def _quantile_time(per_tick: np.ndarray, q: float, dt: float) -> float:
@@ -760,3 +945,33 @@ def compare(configs: dict[str, StormConfig | dict], base: StormConfig | None = N
     import pandas as pd
 
     return pd.DataFrame(rows).T
+
+
+#: How the pollers space the retries of a throttled batch, by label: the lab's 1, 2, 4 ... s,
+#: and the same with equal jitter (AWS publishes neither).
+RETRY_SPACINGS = {"1, 2, 4 s (the lab)": "exponential", "equal jitter": "equal_jitter"}
+
+
+def visibility_sweep(config: StormConfig, factors=(1, 2, 6), timeout_s: float | None = None,
+                     window_s: float = 0.0, spacings: dict[str, str] | None = None, **overrides) -> pd.DataFrame:
+    """SQS storms of ``config`` with the visibility timeout at ``factor x timeout + window``.
+
+    ``timeout_s`` is the function timeout (default: one full batch's run time, the shortest a
+    timeout can be for this handler) and ``window_s`` the batching window, as in AWS's
+    guidance of 6 x timeout + window (services-sqs-configure). One row per factor and retry
+    spacing (``RETRY_SPACINGS``): the visibility timeout in seconds, messages sent to the DLQ
+    (count and percent), duplicate processings, throttles and completion in seconds.
+    """
+    import pandas as pd
+
+    config = replace(config, mode="sqs", **overrides)
+    timeout = config.batch_size * config.duration_ms / 1000 if timeout_s is None else timeout_s
+    rows = []
+    for factor in factors:
+        vt = factor * timeout + window_s
+        for label, jitter in (spacings or RETRY_SPACINGS).items():
+            s = simulate_storm(config, visibility_timeout_s=vt, jitter=jitter).summary
+            rows.append({"factor": factor, "visibility_s": vt, "retries": label, "dlq": s.dlq,
+                         "dlq_percent": 100 * s.dlq / max(1, s.events), "duplicates": s.duplicates,
+                         "throttles": s.throttles, "completion_s": s.completion_s})
+    return pd.DataFrame(rows)

@@ -120,9 +120,31 @@ def expected_backoff_sum(strategy: str, attempts: int, base_s: float, cap_s: flo
     raise ValueError(f"no closed form for strategy {strategy!r}")
 
 
-def drain_lower_bound_s(events: int, duration_s: float, limit: int) -> float:
-    """No storm drains faster than N * duration / concurrency limit, seconds."""
-    return events * duration_s / limit
+def drain_lower_bound_s(events: int, duration_s: float, limit: int,
+                        initial: float | None = None, per_s: float = 0.0) -> float:
+    """Earliest time, in seconds, by which ``events`` items of ``duration_s`` seconds each can
+    have been processed when at most ``min(limit, initial + per_s * t)`` run at time t.
+
+    Count only the items that were processed: an item sent to a dead-letter queue or dropped
+    used no concurrency, so a storm that loses items can end before N * duration / limit.
+    ``initial`` and ``per_s`` describe the scaling ramp (``None``: the whole ``limit`` from
+    t = 0). The work N * d must fit under the ramp: the smallest T with
+    integral_0^T min(C, a + b t) dt >= N d, and never less than one duration. Cold starts
+    only lengthen a storm, so leaving them out keeps this a lower bound.
+    """
+    if events <= 0:
+        return 0.0
+    work = events * duration_s  # concurrency-seconds the processed items need
+    start = float(limit) if initial is None else min(float(initial), float(limit))
+    if start >= limit or per_s <= 0:
+        return max(duration_s, work / start)
+    ramp_s = (limit - start) / per_s  # when the ramp reaches the limit
+    ramp_work = start * ramp_s + per_s * ramp_s**2 / 2
+    if work <= ramp_work:  # done while still ramping: solve a T + b T^2 / 2 = work
+        t = (-start + math.sqrt(start * start + 2 * per_s * work)) / per_s
+    else:
+        t = ramp_s + (work - ramp_work) / limit
+    return max(duration_s, t)
 
 
 def sqs_ramp_minutes(target: int, initial: int = P.SQS_INITIAL_BATCHES, per_min: int = P.SQS_SCALE_PER_MIN) -> float:

@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import math
 import json
+import random
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -71,7 +72,12 @@ VISIBILITY_FACTOR = limits.SQS_VISIBILITY_FACTOR
 IDLE_POLL_MIN_S, IDLE_POLL_MAX_S = 1.0, limits.SQS_LONG_POLL_MAX_S
 #: moto's visibility check is strict (now > visible_at): look 1 ms after the timeout.
 EPSILON_S = 0.001
+#: A throttled batch is retried after 1, 2, 4 ... s: AWS says only that Lambda "continues to retry
+#: the message until the message's timestamp exceeds your queue's visibility timeout"
+#: (services-sqs-errorhandling); the spacing is the lab's assumption. ``throttle_retry_jitter=
+#: "equal"`` waits between half and all of each interval instead (the simulation's equal jitter).
 THROTTLE_RETRY_S = 1.0
+THROTTLE_JITTERS = ("none", "equal")
 #: Error codes for a queue that no longer exists (moto's, and the query protocol's).
 QUEUE_MISSING = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 USER_INITIATED = "User initiated"
@@ -262,8 +268,12 @@ class SqsEventSourceMapping:
         maximum_concurrency: int | None = None,
         filter_patterns: Any = None,
         enabled: bool = True,
+        throttle_retry_jitter: str = "none",
     ):
         self.fifo = is_fifo(queue_url)
+        if throttle_retry_jitter not in THROTTLE_JITTERS:
+            raise ConfigurationError(f"throttle_retry_jitter must be one of {', '.join(THROTTLE_JITTERS)}, "
+                                     f"got {throttle_retry_jitter!r} (a lab setting: AWS publishes no jitter here)")
         validate(fifo=self.fifo, batch_size=batch_size, maximum_batching_window_s=maximum_batching_window_s,
                  maximum_concurrency=maximum_concurrency)
         self.filters = normalize_filters(filter_patterns)
@@ -280,6 +290,8 @@ class SqsEventSourceMapping:
             # A fixed "filename" keeps the printed warning free of paths and identical run to run.
             warnings.warn_explicit(warning, VisibilityTimeoutWarning, "sqs_trigger", 1)
         self.uuid = _mapping_uuid(self.queue_arn, fn.name, lab.seed)
+        self._throttle_rng = (random.Random(f"sqs-throttle-{lab.seed}-{self.uuid}")
+                              if throttle_retry_jitter == "equal" else None)
         self.enabled = enabled
         #: Why the state last changed (GetEventSourceMapping's StateTransitionReason).
         self.state_reason = USER_INITIATED
@@ -749,6 +761,8 @@ class SqsEventSourceMapping:
     def _retry_throttled(self, batch: _Batch) -> None:
         """Throttled: retry the batch until its messages would be visible again (services-sqs-errorhandling)."""
         delay = THROTTLE_RETRY_S * 2 ** (batch.attempts - 1)
+        if self._throttle_rng is not None:
+            delay = delay / 2 + self._throttle_rng.uniform(0, 1) * delay / 2
         expires = min(self._visible_at.get(i, 0.0) for i in batch.ids)
         if self.lab.clock.now() + delay >= expires:
             self._in_flight -= 1  # give up: the messages return when their visibility timeout ends

@@ -114,3 +114,27 @@ def test_jupyterlab_binds_to_loopback_rooted_at_the_working_copy():
     assert "--ip=127.0.0.1" in command and "--port=9999" in command and "--no-browser" in command
     assert f"--ServerApp.root_dir={workbook.WORKBOOK}" in command
     assert command[-1] == str(workbook.WORKBOOK / "00_start_here.ipynb")
+
+
+def test_build_copies_the_pages_afresh_every_time(source, tmp_path):
+    """The index, glossary and further reading are not learner work: every build refreshes them."""
+    for page in workbook.PAGES:
+        (source / page).write_text(f"# {page}\n", encoding="utf-8")
+    target = tmp_path / "workbook"
+    messages = workbook.build(source, target)
+    assert len(messages) == 2  # the two chapters; copying the pages is not news to the learner
+    for page in workbook.PAGES:
+        assert (target / page).read_text(encoding="utf-8") == f"# {page}\n"
+        assert (target / "solutions" / page).read_text(encoding="utf-8") == f"# {page}\n"
+    (source / "index.md").write_text("# index, regenerated upstream\n", encoding="utf-8")
+    (target / "glossary.md").write_text("scribbled on", encoding="utf-8")
+    assert workbook.build(source, target) == []
+    assert (target / "index.md").read_text(encoding="utf-8") == "# index, regenerated upstream\n"
+    assert (target / "glossary.md").read_text(encoding="utf-8") == "# glossary.md\n"
+
+
+def test_the_pages_copied_are_the_tracked_ones():
+    from tools import pages
+
+    assert workbook.PAGES == pages.PAGES
+    assert all((workbook.SOURCE / page).exists() for page in workbook.PAGES)
