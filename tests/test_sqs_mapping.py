@@ -338,3 +338,31 @@ def test_configuration_reads_like_get_event_source_mapping(lab):
     assert json.loads(config["FilterCriteria"]["Filters"][0]["Pattern"]) == {"body": {"kind": ["a"]}}
     mapping.disable()
     assert mapping.configuration["State"] == "Disabled"
+
+
+def test_a_visibility_timeout_that_ends_at_a_poll_is_picked_up_right_after(lab):
+    """A failed message comes back when its visibility timeout ends (30 s). Another message's
+    invocation ends at that very instant and the mapping polls then, a moment too early for moto
+    (visible strictly after the timeout): it must look again 1 ms later, not a second later."""
+    sqs = lab.client("sqs")
+    url = sqs.create_queue(QueueName="tie", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    calls = []
+
+    def handler(event, context):
+        body = event["Records"][0]["body"]
+        calls.append((body, round(lab.clock.elapsed(), 3)))
+        if calls == [("a", calls[0][1])]:
+            raise RuntimeError("a fails the first time")
+
+    fn = lab.function("tie", handler, timeout_s=5, duration_ms=100)
+    lab.sqs_trigger(url, fn, batch_size=1)
+    sqs.send_message(QueueUrl=url, MessageBody="a")
+    lab.run(1)
+    ((_, t_a1),) = calls
+    lab.run(t_a1 + 29.9 - lab.clock.elapsed())
+    sqs.send_message(QueueUrl=url, MessageBody="b")  # runs 100 ms and ends as a's timeout does
+    lab.run(60)
+    (a1, _), (b, t_b), (a2, t_a2) = calls
+    assert (a1, b, a2) == ("a", "b", "a")
+    assert t_b + 0.1 == pytest.approx(t_a1 + 30, abs=1e-6), "the case needs the tie"
+    assert t_a2 - (t_a1 + 30) < 0.01

@@ -482,7 +482,9 @@ class SqsEventSourceMapping:
             if self._backlog == 0:
                 self._schedule_poll(now + IDLE_POLL_MAX_S)
                 return
-        self._visible_at = {m: t for m, t in self._visible_at.items() if t > now}
+        # Keep a receipt that expires exactly now: moto shows the message only after that instant,
+        # and _plan_next must still look again just after it.
+        self._visible_at = {m: t for m, t in self._visible_at.items() if t + EPSILON_S > now}
         starved = False
         # A batch still gathering already holds its slot: continue it even when no slot is free,
         # or a full mapping would look again at the same instant forever.
