@@ -283,6 +283,9 @@ SNS_PER_PUBLISH_USD = 0.50 / 1e6
 SNS_FREE_PUBLISHES = 1_000_000
 # https://cloudburn.io/blog/amazon-eventbridge-pricing (Mar 2026): custom events $1.00 per 1M
 EVENTBRIDGE_PER_EVENT_USD = 1.00 / 1e6
+# https://c3x.dev/blog/s3-request-fees-explained (2026): S3 Standard PUT/COPY/POST/LIST $0.005 per
+# 1,000 requests; S3's free tier is left out
+S3_PER_PUT_USD = 0.005 / 1000
 
 
 # --- The one range check ----------------------------------------------------------------------

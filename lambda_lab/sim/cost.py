@@ -17,11 +17,6 @@ from . import params as P
 if TYPE_CHECKING:  # imported where a table is built: a storm's cost needs no pandas
     import pandas as pd
 
-# S3 Standard PUT/COPY/POST/LIST: $0.005 per 1,000 requests (https://c3x.dev/blog/s3-request-fees-explained,
-# 2026; reference/aws-facts.md §10). Kept here until limits.py names it; S3's free tier is left out.
-S3_PER_PUT_USD = 0.005 / 1000
-
-
 def lambda_cost(invocations: int, gb_seconds: float, free_tier: bool = False) -> dict:
     """Lambda request and duration charges in US dollars."""
     req = max(0, invocations - (P.LAMBDA_FREE_REQUESTS if free_tier else 0))
@@ -69,7 +64,7 @@ def storm_cost(
     if eventbridge_events:
         out["eventbridge_usd"] = eventbridge_events * P.EVENTBRIDGE_PER_EVENT_USD
     if s3_puts:
-        out["s3_puts_usd"] = s3_puts * S3_PER_PUT_USD
+        out["s3_puts_usd"] = s3_puts * P.S3_PER_PUT_USD
     out["total_usd"] = sum(out.values())
     return out
 

@@ -31,6 +31,7 @@ from ..limits import (
     LEGACY_BURST_PER_MIN,
     LEGACY_BURST_US_EAST_1,
     PRICES_AS_OF,
+    S3_PER_PUT_USD,
     SCALING_ENVS,
     SCALING_WINDOW_S,
     SNS_BACKOFF,
