@@ -17,6 +17,7 @@ from . import params as P
 if TYPE_CHECKING:  # imported where a table is built: a storm's cost needs no pandas
     import pandas as pd
 
+
 def lambda_cost(invocations: int, gb_seconds: float, free_tier: bool = False) -> dict:
     """Lambda request and duration charges in US dollars."""
     req = max(0, invocations - (P.LAMBDA_FREE_REQUESTS if free_tier else 0))
