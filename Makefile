@@ -9,7 +9,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval
 	--nbval-cell-timeout 120 --color=no -p no:cacheprovider -p tools.nb_budget
 PORT ?= 8888
 
-.PHONY: lab workbook-reset test unit notebooks check-notebooks refresh html bench venv clean
+.PHONY: lab workbook-reset test unit notebooks check-notebooks refresh html bench venv clean ui-test
 
 venv: $(STAMP)
 
@@ -49,6 +49,12 @@ refresh: venv
 # The chapters as stored, as a self-contained HTML site in site/ (git-ignored): open site/index.html.
 html: venv
 	$(BIN)/python tools/export_html.py
+
+# Every chapter in JupyterLab in headless Chromium (not part of make test): needs `apt-get install -y chromium`.
+# Runs in a temporary copy of the repository: never touches workbook/ or a tracked file.
+ui-test: venv
+	$(BIN)/python -m pip install --quiet -r requirements-ui.txt
+	$(BIN)/python tools/ui_smoke.py
 
 bench: venv
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -77,3 +77,21 @@ def show_event(event: Any) -> None:
         for key, value in view.items():
             text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
             print(f"  {key}: {text}")
+
+
+def controls(function, **widgets):
+    """``ipywidgets.interactive(function, {"manual": True}, **widgets)`` with labels shown in full.
+
+    ipywidgets gives every description a fixed width (about 80 px), so a keyword argument
+    named like an AWS setting (``max_concurrency``) is cut to ``max_conc...``. Here each
+    control's description takes the width its text needs. Nothing runs until the learner
+    presses **Run Interact**, so a slow simulation is not rerun on every slider step.
+    """
+    from ipywidgets import interactive
+
+    box = interactive(function, {"manual": True}, **widgets)
+    for child in box.children:
+        style = getattr(child, "style", None)
+        if style is not None and "description_width" in style.keys:
+            style.description_width = "initial"
+    return box

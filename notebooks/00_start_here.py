@@ -306,3 +306,6 @@ check.ex2(lab, safe_handler)
 
 # %%
 lab.close()
+
+# %% [markdown] tags=["navigation"]
+# [index](index.md) · [01 · S3 →](01_s3.ipynb)

@@ -689,3 +689,6 @@ check.latest_per_key(latest_per_key)
 
 # %%
 lab.close()
+
+# %% [markdown] tags=["navigation"]
+# [← 00 · Start here](00_start_here.ipynb) · [index](index.md) · [02 · SQS →](02_sqs.ipynb)

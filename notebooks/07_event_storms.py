@@ -30,7 +30,7 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lambda_lab import Lab, notebook, sim
+from lambda_lab import Lab, notebook, sim, views
 from lambda_lab.check import storms as check
 from lambda_lab.plots import metrics as cloudwatch
 from lambda_lab.sim import plots, storm
@@ -369,9 +369,7 @@ pd.DataFrame.from_dict({name: {k: getattr(s, k) for k in ("completion_s", "invoc
 # pages before you quote them.
 
 # %%
-billing = {name: {**r.summary.as_dict(), "receives": r.summary.invocations + r.summary.throttles,
-                 "s3_puts": FILES}
-           for name, r in runs.items()}
+billing = {name: {**r.summary.as_dict(), "s3_puts": FILES} for name, r in runs.items()}
 costs = sim.cost_table(billing)
 print(f"memory: {base.memory_mb} MB")
 (costs * 100).round(2).rename(columns=lambda c: c.replace("_usd", " (cents)"))
@@ -426,23 +424,26 @@ lab.close()
 # ## Try it (for instructors)
 #
 # Move the sliders and press **Run Interact** to rerun the SQS storm: more files, a
-# different `MaximumConcurrency`, a longer handler. The line printed under this cell is the
+# different `MaximumConcurrency`, a longer handler. The figure and line under this cell are the
 # default setting, so the stored notebook is the same on every run.
 
 # %%
-from ipywidgets import IntSlider, interactive
+from ipywidgets import IntSlider
 
 
 def sqs_storm(files=100_000, max_concurrency=100, duration_ms=200):
-    s = sim.simulate_storm(base, mode="sqs", events=files, max_concurrency=max_concurrency,
-                           duration_ms=duration_ms).summary
+    run = sim.simulate_storm(base, mode="sqs", events=files, max_concurrency=max_concurrency,
+                             duration_ms=duration_ms)
+    plots.storm_timeline({"SQS → Lambda": run.timeline}, limit=max_concurrency,
+                         title="The SQS storm with these settings")
+    plt.show()
+    s = run.summary
     print(f"{files:,} files, MaximumConcurrency {max_concurrency}: done in {s.completion_s:,.0f} s, "
           f"peak {s.max_concurrency} connections, {s.throttles} throttles, ${s.cost_usd:.3f}")
 
 
-controls = interactive(
+controls = views.controls(
     sqs_storm,
-    {"manual": True},
     files=IntSlider(value=100_000, min=10_000, max=300_000, step=10_000),
     max_concurrency=IntSlider(value=100, min=2, max=1000, step=2),
     duration_ms=IntSlider(value=200, min=50, max=2000, step=50),
@@ -564,3 +565,6 @@ check.ex3(choose_max_concurrency)
 # - AWS publishes no duplicate rate for S3 or asynchronous invocation: `duplicate_rate` is
 #   an assumption you choose.
 # - Check from the command line: `python -m lambda_lab.sim storm --events 100000 --mode async --json`.
+
+# %% [markdown] tags=["navigation"]
+# [← 02 · SQS](02_sqs.ipynb) · [index](index.md)
