@@ -37,4 +37,5 @@ LONGEST_FIRST = (
 
 def pytest_collection_modifyitems(items):
     rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.originalname, len(rank)))  # stable: the rest keep their order
+    # stable: the rest keep their order (nbval's notebook cells have no originalname)
+    items.sort(key=lambda item: rank.get(getattr(item, "originalname", None), len(rank)))
