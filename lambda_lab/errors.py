@@ -54,3 +54,25 @@ class RequestEntityTooLargeException(LabError):
         super().__init__(
             f"Request must be smaller than {limit_bytes} bytes for the {operation} operation, got {size_bytes} "
             "(https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)")
+
+
+class InvalidParameterException(ValueError, LabError):
+    """SNS's 400 ``InvalidParameter`` (boto3: ``InvalidParameterException``), as Subscribe and
+    SetSubscriptionAttributes raise it for a subscription attribute SNS refuses.
+
+    ``aws_message`` is SNS's text, ``Invalid parameter: <parameter>: <reason>`` (or
+    ``Invalid parameter: <reason>`` for a rule SNS states without a parameter name); ``detail``,
+    when given, is the lab's addition (the limit and the value) and only appears in ``str(err)``.
+    https://docs.aws.amazon.com/sns/latest/api/API_SetSubscriptionAttributes.html
+    """
+
+    status_code = 400
+    code = "InvalidParameter"
+
+    def __init__(self, reason: str, parameter: str | None = "FilterPolicy", *, detail: str = ""):
+        self.parameter = parameter
+        self.reason = reason
+        self.detail = detail
+        self.aws_message = (f"Invalid parameter: {parameter}: {reason}" if parameter
+                            else f"Invalid parameter: {reason}")
+        super().__init__(self.aws_message + (f" ({detail})" if detail else ""))

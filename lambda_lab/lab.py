@@ -280,6 +280,10 @@ class Lab:
             )
             endpoint = None if self.real_aws else self.endpoint_url
             self._clients[service] = self._session.client(service, endpoint_url=endpoint, config=config)
+            if service == "sns":  # refuses Protocol=lambda (moto's Docker path), checks message sizes
+                from .sources.sns import guard_client
+
+                guard_client(self, self._clients[service])
         return self._clients[service]
 
     def arn(self, service: str, resource: str) -> str:
@@ -364,6 +368,21 @@ class Lab:
 
         self._check_trigger("bucket", bucket, fn)
         return self.add_source(S3Notification(self, bucket, fn, **options))
+
+    def sns_trigger(self, topic_arn: str, fn: Function, filter_policy: dict[str, Any] | str | None = None,
+                    filter_policy_scope: str = "MessageAttributes", dead_letter_arn: str | None = None) -> Any:
+        """An SNS subscription (protocol ``lambda``) of ``fn`` to a standard topic; SNS invokes it asynchronously.
+
+        ``filter_policy`` (a dict or its JSON) applies to ``filter_policy_scope``
+        (``MessageAttributes`` or ``MessageBody``); ``dead_letter_arn`` is the subscription's
+        dead-letter queue (an SQS queue ARN, its ``RedrivePolicy``) for what SNS cannot deliver.
+        """
+        from .sources.sns import SnsSubscription
+
+        self._check_trigger("topic_arn", topic_arn, fn)
+        return self.add_source(SnsSubscription(self, topic_arn, fn, filter_policy=filter_policy,
+                                               filter_policy_scope=filter_policy_scope,
+                                               dead_letter_arn=dead_letter_arn))
 
     def _check_trigger(self, what: str, name: Any, fn: Any) -> None:
         """Refuse a trigger without a source name or without a function of this lab."""

@@ -38,6 +38,10 @@ RECEIVE_MESSAGE_URL = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/
 DDB_URL = "https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html"
 DDB_PARAMETERS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html"
 SNS_RETRIES_URL = "https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html"
+SNS_LAMBDA_URL = "https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html"
+SNS_DLQ_URL = "https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html"
+SNS_LARGE_PAYLOAD_URL = "https://docs.aws.amazon.com/sns/latest/dg/large-message-payloads.html"
+SNS_PUBLISH_BATCH_URL = "https://docs.aws.amazon.com/sns/latest/api/API_PublishBatch.html"
 EVENTBRIDGE_RETRY_URL = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html"
 EVENTBRIDGE_QUOTAS_URL = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html"
 PAYLOAD_BLOG_URL = "https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb"
@@ -88,6 +92,25 @@ SNS_DESTINATION_MAX_BYTES = 256 * _KB_BYTES
 # https://docs.aws.amazon.com/sns/latest/dg/large-message-payloads.html: "By default, topics accept
 # messages up to 256 KiB" (up to 1 MiB with the MaximumMessageSize topic attribute).
 SNS_MESSAGE_MAX_BYTES = 256 * _KB_BYTES
+# SNS_LARGE_PAYLOAD_URL: "You can set the MaximumMessageSize topic attribute to any integer value
+# between 1,024 and 1,048,576 bytes. By default, all existing and newly created topics have a
+# MaximumMessageSize of 262,144 bytes (256 KiB)." The size counted is "the combined size of the
+# message body and message attributes"; over it, "Amazon SNS returns an InvalidParameter error".
+SNS_MAXIMUM_MESSAGE_SIZE_MIN_BYTES = 1_024
+SNS_MAXIMUM_MESSAGE_SIZE_MAX_BYTES = 1 * _MB_BYTES
+SNS_MAXIMUM_MESSAGE_SIZE_DEFAULT_BYTES = SNS_MESSAGE_MAX_BYTES
+# SNS_PUBLISH_BATCH_URL: "up to 10 messages" per PublishBatch request.
+SNS_PUBLISH_BATCH_MAX_ENTRIES = 10
+# SNS_FILTER_CONSTRAINTS_URL: "A filter policy can have a maximum of five keys." "The total combination
+# of values in a filter policy must not exceed 150." "The maximum size of a filter policy is 256 KB."
+# "For numeric matching, the value can range from -10^9 to 10^9 (-1 billion to 1 billion), with
+# five digits of accuracy after the decimal point."
+SNS_FILTER_CONSTRAINTS_URL = "https://docs.aws.amazon.com/sns/latest/dg/subscription-filter-policy-constraints.html"
+SNS_FILTER_MAX_KEYS = 5
+SNS_FILTER_MAX_COMBINATIONS = 150
+SNS_FILTER_MAX_BYTES = 256 * _KB_BYTES
+SNS_FILTER_NUMBER_LIMIT = 1_000_000_000
+SNS_FILTER_NUMBER_DECIMALS = 5
 
 # --- Concurrency and scaling ------------------------------------------------------------------
 # CONCURRENCY_URL: "a total concurrency limit of 1,000 concurrent executions across all
@@ -219,6 +242,10 @@ SNS_BACKOFF_MAX_S = 20.0
 SNS_POST_BACKOFF = 100_000
 SNS_POST_BACKOFF_DELAY_S = 20.0
 SNS_TOTAL_ATTEMPTS = 100_015
+# SNS_LAMBDA_URL: "Lambda supports SNS triggers for standard SNS topics only. FIFO topics aren't
+# supported." SNS_DLQ_URL: client-side errors ("when an owner deletes the endpoint (for example, a
+# Lambda function subscribed to an Amazon SNS topic)") are not retried; server-side errors from
+# Lambda or SQS endpoints are retried "up to 100,015 times, over 23 days" (the policy above).
 
 # --- EventBridge ------------------------------------------------------------------------------
 # EVENTBRIDGE_RETRY_URL: "retries sending the event for 24 hours and up to 185 times with an

@@ -30,8 +30,9 @@ def moto_server():
 LONGEST_FIRST = (
     "test_sqs_fifo_every_message_ends_once",
     "test_s3_every_record_ends_once",
-    "test_async_every_event_ends_once",
     "test_sqs_standard_every_message_ends_once",
+    "test_sns_every_message_ends_once",
+    "test_async_every_event_ends_once",
 )
 
 

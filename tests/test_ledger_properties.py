@@ -467,3 +467,90 @@ def test_s3_every_record_ends_once(shared_lab, pattern):
     assert len(firsts) == writes and (rows["source"] == "s3").all()
     check_rows(rows, list(firsts["item"]))
     check_async_endings(shared_lab, pattern, function, names, rows)
+
+
+# --- SNS --------------------------------------------------------------------------------------
+#: The subscription's own dead-letter queue (RedrivePolicy): none, a queue, a queue deleted after.
+SUBSCRIPTION_DLQS = (None, "queue", "deleted")
+#: A filter policy that keeps even-numbered messages: the odd ones end dropped (FilteredOut) by SNS.
+EVEN_PARITY = {"parity": ["even"]}
+
+
+@st.composite
+def sns_patterns(draw):
+    # Up to 4 messages: a subscription's first publish costs moto an RSA key, so the patterns
+    # stay small and the async test covers the queue's behaviours with more events.
+    n = draw(st.integers(1, 4))
+    return dict(
+        plans=plans(draw, n),
+        **async_settings(draw),
+        handoff_faults=draw(st.sampled_from([0, 0, 1, 4, 9])),  # failed hand-offs before the rest succeed
+        fault=draw(st.sampled_from(["server", "throttle"])),
+        deleted_function=draw(st.sampled_from([False, False, False, True])),
+        subscription_dlq=draw(st.sampled_from(SUBSCRIPTION_DLQS)),
+        filtered=draw(st.booleans()),
+    )
+
+
+def run_sns(lab, p):
+    tag = next(NAMES)
+    sns, sqs = lab.client("sns"), lab.client("sqs")
+    topic = sns.create_topic(Name=f"topic-{tag}")["TopicArn"]
+    options, names = async_options(lab, p, tag, "n")
+    response = "x" * OVERSIZED_RESPONSE if p["on_success"] == "oversized" else None
+    behaviour = Behaviour(lambda event: p["plans"][json.loads(event["Records"][0]["Sns"]["Message"])["i"]], response)
+    fn = lab.function(f"n-{tag}", behaviour.handler(lambda event, context: context.aws_request_id),
+                      reserved_concurrency=p["reserved"], duration_ms=behaviour.duration_ms, timeout_s=TIMEOUT_S,
+                      **options)
+    delete_targets(lab, p, names)
+    dlq_name = None
+    if p["subscription_dlq"]:
+        dlq_name = f"nsubdlq-{tag}"
+        sqs.create_queue(QueueName=dlq_name)
+    trigger = lab.sns_trigger(topic, fn, filter_policy=EVEN_PARITY if p["filtered"] else None,
+                              dead_letter_arn=lab.arn("sqs", dlq_name) if dlq_name else None)
+    if p["subscription_dlq"] == "deleted":
+        sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"])
+        dlq_name = None
+    if p["deleted_function"]:
+        lab.runtime.functions.pop(fn.name)
+    if p["handoff_faults"]:
+        lab.faults.fail_next(fn.name, p["handoff_faults"], error=p["fault"])
+    entries = [{"Id": str(i), "Message": json.dumps({"i": i}), "MessageAttributes": {
+        "parity": {"DataType": "String", "StringValue": "odd" if i % 2 else "even"}}} for i in range(len(p["plans"]))]
+    published = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)["Successful"]
+    ids = {int(e["Id"]): e["MessageId"] for e in published}
+    summary = finish(lab, trigger)
+    lab.faults.take(fn.name)  # nothing left over for a later pattern's function (names are fresh anyway)
+    return summary, fn.name, ids, names, dlq_name
+
+
+@SETTINGS
+@given(sns_patterns())
+# The cases: a server error SNS retries, a deleted function for the subscription's DLQ.
+@example(dict(plans=[["raise"], []], retries=0, target="dlq", on_success=None, reserved=None, duplicate_rate=0.0,
+              age_s=21_600, handoff_faults=4, fault="server", deleted_function=False, subscription_dlq="queue",
+              filtered=True))
+@example(dict(plans=[[]], retries=2, target="nowhere", on_success=None, reserved=None, duplicate_rate=0.0,
+              age_s=21_600, handoff_faults=0, fault="server", deleted_function=True, subscription_dlq="queue",
+              filtered=False))
+def test_sns_every_message_ends_once(shared_lab, pattern):
+    summary, function, ids, names, dlq_name = run_sns(shared_lab, pattern)
+    assert summary.idle
+    rows = shared_lab.outcomes(function)
+    assert (rows["source"] == "sns").all()
+    check_rows(rows, list(ids.values()))  # one row per (message, subscription), each ended once
+    by_layer = {layer: rows[rows["layer"] == layer] for layer in ("sns", "lambda")}
+    sns_rows = by_layer["sns"]
+    filtered = {ids[i] for i in ids if pattern["filtered"] and i % 2}
+    # SNS decides only filtered messages and what it could not hand to a deleted function.
+    assert set(sns_rows.loc[sns_rows["where"].str.startswith("FilteredOut"), "item"]) == filtered
+    undeliverable = set(sns_rows["item"]) - filtered
+    assert undeliverable == (set(ids.values()) - filtered if pattern["deleted_function"] else set())
+    dead = set(sns_rows.loc[sns_rows["ending"] == "dead_letter", "item"])
+    held = {json.loads(m["Body"])["MessageId"] for m in dead_letters(shared_lab, dlq_name)} if dlq_name else set()
+    assert dead == held == (undeliverable if pattern["subscription_dlq"] == "queue" else set())
+    # What Lambda's queue decided agrees with the function's destinations, DLQ and log.
+    check_async_endings(shared_lab, pattern, function, names, by_layer["lambda"])
+    if not pattern["deleted_function"]:
+        check_retry_budget(shared_lab.log.to_frame(function), by_layer["lambda"], pattern["retries"])

@@ -1,6 +1,6 @@
 """The relay: how events reach the lab from services that moto cannot hand to Lambda.
 
-The decision, once for every push source (S3 now; SNS and EventBridge next):
+The decision, once for every push source (S3 and SNS now; EventBridge next):
 
 - moto holds a real, working wiring to a hidden SQS queue, ``lambda-lab-<kind>-<id>``,
   instead of the Lambda wiring: a ``QueueConfiguration`` for S3, an ``sqs``

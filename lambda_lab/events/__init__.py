@@ -14,13 +14,12 @@ from __future__ import annotations
 import importlib
 
 #: ``eventSource`` -> the module of this package that builds that source's events.
-MODULES = {"aws:s3": "s3", "aws:sqs": "sqs"}
+MODULES = {"aws:s3": "s3", "aws:sns": "sns", "aws:sqs": "sqs"}
 
-#: Display fields of sources whose module arrives with its chapter (03 SNS, 04 DynamoDB Streams).
+#: Display fields of sources whose module arrives with its chapter (04 DynamoDB Streams).
 #: A module here has the whole shape above, so until then their fields wait in this table; the
-#: chapter that writes ``events/sns.py`` or ``events/dynamodb.py`` moves them there.
+#: chapter that writes ``events/dynamodb.py`` moves them there.
 _WITHOUT_MODULE: dict[str, tuple[str, ...]] = {
-    "aws:sns": ("Sns.MessageId", "Sns.Subject", "Sns.Message", "Sns.MessageAttributes", "EventSubscriptionArn"),
     "aws:dynamodb": ("eventName", "dynamodb.Keys", "dynamodb.NewImage", "dynamodb.OldImage",
                      "dynamodb.SequenceNumber"),
 }
