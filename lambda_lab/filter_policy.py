@@ -169,7 +169,7 @@ def validate(policy: dict | str, scope: str | None = ATTRIBUTES) -> dict:
     scope = check_scope(scope)
     if isinstance(policy, (str, bytes)):
         size = len(policy.encode("utf-8") if isinstance(policy, str) else policy)
-        policy = _wrap(patterns._parse_pattern, policy)
+        policy = _wrap(patterns.parse_pattern, policy)
     else:
         size = None
     if not isinstance(policy, dict):
@@ -177,7 +177,7 @@ def validate(policy: dict | str, scope: str | None = ATTRIBUTES) -> dict:
                                         detail="the lab's wording")
     # JSON only (finite numbers, string keys), no deeper than limits.PATTERN_MAX_DEPTH: EventBridge's
     # check, reused, so the recursive walks below only ever see bounded JSON.
-    _wrap(patterns._check_json, policy)
+    _wrap(patterns.check_json, policy)
     if size is None:
         size = len(json.dumps(policy, ensure_ascii=False).encode("utf-8"))
     if size > MAX_POLICY_BYTES:
@@ -282,11 +282,11 @@ def _check_string(op: str, arg: Any, path: str) -> None:
 
 def _check_wildcard(op: str, arg: Any, path: str) -> None:
     _check_string(op, arg, path)
-    _wrap(lambda a: patterns._check_wildcard(a, path), arg)
+    _wrap(lambda a: patterns.check_wildcard(a, path), arg)
 
 
 def _check_cidr(op: str, arg: Any, path: str) -> None:
-    _wrap(lambda a: patterns._check_cidr(a, path), arg)
+    _wrap(lambda a: patterns.check_cidr(a, path), arg)
 
 
 def _check_exists(op: str, arg: Any, path: str) -> None:
@@ -502,9 +502,9 @@ def _match_body(policy: dict, node: dict) -> bool:
         if key == "$or" and _is_or(sub):
             ok = any(_match_body(alt, node) for alt in sub)
         elif isinstance(sub, dict):
-            ok = any(_match_body(sub, child) for child in patterns._objects(node.get(key)))
+            ok = any(_match_body(sub, child) for child in patterns.objects(node.get(key)))
         else:
-            ok = _match_rules(sub, patterns._leaves(node.get(key)) if key in node else None)
+            ok = _match_rules(sub, patterns.leaves(node.get(key)) if key in node else None)
         if not ok:
             return False
     return True
@@ -564,11 +564,11 @@ def _anything_but(arg: Any, value: Any) -> bool:
 # only the plain-string form, which is what reaches them), equals-ignore-case, wildcard (linear
 # time, no regex) and cidr (IPv4 and IPv6).
 _TESTS: dict[str, Callable[[Any, Any], bool]] = {
-    "prefix": patterns._TESTS["prefix"],
-    "suffix": patterns._TESTS["suffix"],
-    "equals-ignore-case": patterns._TESTS["equals-ignore-case"],
-    "wildcard": patterns._TESTS["wildcard"],
-    "cidr": patterns._TESTS["cidr"],
+    "prefix": patterns.VALUE_TESTS["prefix"],
+    "suffix": patterns.VALUE_TESTS["suffix"],
+    "equals-ignore-case": patterns.VALUE_TESTS["equals-ignore-case"],
+    "wildcard": patterns.VALUE_TESTS["wildcard"],
+    "cidr": patterns.VALUE_TESTS["cidr"],
     "numeric": _numeric,
     "anything-but": _anything_but,
 }

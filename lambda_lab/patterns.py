@@ -47,8 +47,9 @@ from typing import Any
 from . import limits
 from .errors import LabError
 
-__all__ = ["InvalidEventError", "InvalidPatternError", "OPERATORS", "match_checked", "matches",
-           "validate"]
+__all__ = ["InvalidEventError", "InvalidPatternError", "OPERATORS", "VALUE_TESTS", "check_cidr",
+           "check_json", "check_wildcard", "leaves", "match_checked", "matches", "objects",
+           "parse_pattern", "validate"]
 
 _PREFIX = "Event pattern is not valid: "
 _NUMERIC_OPS = ("<", "<=", "=", ">", ">=")
@@ -88,10 +89,10 @@ def validate(pattern: dict | str) -> dict:
     non-string keys) or a pattern nested deeper than ``limits.PATTERN_MAX_DEPTH``.
     """
     if isinstance(pattern, (str, bytes)):
-        pattern = _parse_pattern(pattern)
+        pattern = parse_pattern(pattern)
     if not isinstance(pattern, dict):
         raise InvalidPatternError("Filter is not an object")
-    _check_json(pattern)  # first, so the recursive checks below only see bounded JSON
+    check_json(pattern)  # first, so the recursive checks below only see bounded JSON
     _check_object(pattern, "")
     return pattern
 
@@ -104,7 +105,7 @@ def _too_deep() -> InvalidPatternError:
         f"limits.PATTERN_MAX_DEPTH; AWS documents none): this one has more than {limit} levels")
 
 
-def _parse_pattern(text: str | bytes) -> Any:
+def parse_pattern(text: str | bytes) -> Any:
     """JSON text to Python, refusing NaN/Infinity (Python's json reads them, JSON has none)."""
     try:
         return json.loads(text, parse_constant=_refuse_constant)
@@ -120,7 +121,7 @@ def _refuse_constant(name: str) -> float:
     raise InvalidPatternError(f"Numbers must be finite, got {name} (not JSON)")
 
 
-def _check_json(pattern: dict) -> None:
+def check_json(pattern: dict) -> None:
     """Refuse anything that is not JSON, or nested too deep; iterative, so any depth is safe.
 
     Patterns are JSON: objects with string keys, arrays, strings, finite numbers, true,
@@ -231,7 +232,7 @@ def _check_affix(op: str) -> Callable[[Any, str], None]:
     return check
 
 
-def _check_wildcard(arg: Any, path: str) -> None:
+def check_wildcard(arg: Any, path: str) -> None:
     """``wildcard``: a string; ``\\`` may escape only ``*`` or ``\\``; no ``**``."""
     _check_string("wildcard")(arg, path)
     index = 0
@@ -253,7 +254,7 @@ def _check_exists(arg: Any, path: str) -> None:
         raise InvalidPatternError(f'"exists" requires true or false{_at(path)}')
 
 
-def _check_cidr(arg: Any, path: str) -> None:
+def check_cidr(arg: Any, path: str) -> None:
     """``cidr``: an IPv4 or IPv6 network in ``address/length`` form."""
     try:
         if not isinstance(arg, str) or "/" not in arg:
@@ -289,7 +290,7 @@ def _check_anything_but(arg: Any, path: str) -> None:
     elif isinstance(arg, dict) and len(arg) == 1 and next(iter(arg)) in _ANYTHING_BUT_OPS:
         op, inner = next(iter(arg.items()))
         for value in inner if isinstance(inner, list) and inner else [inner]:
-            (_check_wildcard if op == "wildcard" else _check_string(op))(value, path)
+            (check_wildcard if op == "wildcard" else _check_string(op))(value, path)
         return
     raise InvalidPatternError(
         '"anything-but" requires a string, a number, a non-empty list of only strings '
@@ -301,10 +302,10 @@ _CHECKERS: dict[str, Callable[[Any, str], None]] = {
     "prefix": _check_affix("prefix"),
     "suffix": _check_affix("suffix"),
     "equals-ignore-case": _check_string("equals-ignore-case"),
-    "wildcard": _check_wildcard,
+    "wildcard": check_wildcard,
     "anything-but": _check_anything_but,
     "numeric": _check_numeric,
-    "cidr": _check_cidr,
+    "cidr": check_cidr,
     "exists": _check_exists,
 }
 
@@ -354,22 +355,22 @@ def _match_object(pattern: dict, node: dict) -> bool:
         if key == "$or":
             ok = any(_match_object(alt, node) for alt in sub)
         elif isinstance(sub, dict):
-            ok = any(_match_object(sub, child) for child in _objects(node.get(key)))
+            ok = any(_match_object(sub, child) for child in objects(node.get(key)))
         else:
-            ok = _match_leaf(sub, _leaves(node.get(key)) if key in node else [])
+            ok = _match_leaf(sub, leaves(node.get(key)) if key in node else [])
         if not ok:
             return False
     return True
 
 
-def _objects(value: Any) -> list[dict]:
+def objects(value: Any) -> list[dict]:
     """Objects a nested pattern can descend into: the object itself, or every object
     inside an array; ``[{}]`` when there is none, so only ``exists: false`` holds."""
     found = [value] if isinstance(value, dict) else list(_walk(value, dict))
     return found or [{}]
 
 
-def _leaves(value: Any) -> list[Any]:
+def leaves(value: Any) -> list[Any]:
     """Scalar values of a field: the value itself, or the scalars inside an array.
     An object is not a leaf, so it yields nothing (operators work on leaves only)."""
     if isinstance(value, dict):
@@ -405,7 +406,7 @@ def _match_rule(rule: Any, values: list[Any]) -> bool:
     op, arg = next(iter(rule.items()))
     if op == "exists":
         return bool(values) == arg
-    test = _TESTS[op]
+    test = VALUE_TESTS[op]
     return any(test(arg, v) for v in values)
 
 
@@ -512,13 +513,14 @@ def _anything_but(arg: Any, value: Any) -> bool:
     """The value is none of the listed values, or fails the nested string test."""
     if isinstance(arg, dict):
         op, inner = next(iter(arg.items()))
-        test = _TESTS[op]
+        test = VALUE_TESTS[op]
         return not any(test(i, value) for i in (inner if isinstance(inner, list) else [inner]))
     excluded = arg if isinstance(arg, list) else [arg]
     return not any(_equal(e, value) for e in excluded)
 
 
-_TESTS: dict[str, Callable[[Any, Any], bool]] = {
+#: Value tests shared with SNS filter policies (lambda_lab.filter_policy), by operator name.
+VALUE_TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "prefix": _affix(str.startswith),
     "suffix": _affix(str.endswith),
     "equals-ignore-case": _equals_ignore_case,
