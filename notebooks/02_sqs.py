@@ -712,4 +712,4 @@ check.fifo_stop_at_first_failure(ex3_handler)
 lab.close()
 
 # %% [markdown] tags=["navigation"]
-# [← 01 · S3](01_s3.ipynb) · [index](index.md) · [07 · Event storms →](07_event_storms.ipynb)
+# [← 01 · S3](01_s3.ipynb) · [index](index.md) · [03 · SNS →](03_sns.ipynb)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -20,7 +21,7 @@ HANDOFF = "SNS → Lambda (hand-off)"
 FUNCTION = "Lambda → your function"
 LANES = (HANDOFF, FUNCTION)
 #: Reference times on the schedule figure (seconds -> label).
-MARKS_S = {60: "1 min", 3600: "1 h", 86400: "1 day", 7 * 86400: "1 week"}
+MARKS_S = {60: "1 min", 3600: "1 h", 86400: "1 day"}
 
 
 def layer_attempts(handoffs: Iterable[tuple[float, str, Any]], frame: pd.DataFrame,
@@ -40,7 +41,7 @@ def layer_attempts(handoffs: Iterable[tuple[float, str, Any]], frame: pd.DataFra
         ok = answer.status_code == 202
         detail = "202" if ok else f"{answer.status_code} {answer.error_code}"
         rows.append((HANDOFF, message, float(at), "success" if ok else "error", detail))
-    messages = {m for _, m, _ in rows}
+    messages = {row[1] for row in rows}
     ran = frame[frame["outcome"] != "dropped"] if len(frame) else frame
     for row in ran.itertuples():
         message = row.items[0] if len(row.items) else None
@@ -72,18 +73,19 @@ def two_layers(attempts: pd.DataFrame, title: str = "Two retry layers, one messa
         offsets = tries.groupby("at_s").cumcount() * 0.12
         ax.scatter(tries["at_s"], lane - offsets, c=[outcome_color(o) for o in tries["outcome"]], s=40, zorder=2)
         for at_s, group in tries.groupby("at_s", sort=True):
-            if group["outcome"].iloc[-1] == "success" or layer == FUNCTION:
-                ax.annotate(group["detail"].iloc[-1], (at_s, lane), textcoords="offset points", xytext=(0, 8),
-                            ha="center", fontsize=7)
+            last = group.iloc[-1]
+            if last["outcome"] == "success" or layer == FUNCTION:
+                label = last["detail"] if layer == HANDOFF else last["detail"].split(" ")[0]
+                ax.annotate(label, (at_s, lane), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=7)
     ax.set_xscale("symlog", linthresh=1)
     ax.set_yticks(range(len(LANES)))
     ax.set_yticklabels(LANES)
-    ax.set_ylim(len(LANES) - 0.4, -0.7)
+    ax.set_ylim(len(LANES) + 0.1, -0.7)
     ax.set_xlim(-0.2, max(float(attempts["at_s"].max()) * 1.6, 2) if len(attempts) else 2)
     ax.set_xlabel("seconds since the first hand-off (log scale above 1 s)")
     ax.set_title(title)
     handles = [plt.Line2D([], [], marker="o", linestyle="none", color=outcome_color(o)) for o in ("success", "error")]
-    ax.legend(handles, ["accepted / succeeded", "failed"], loc="lower right", fontsize=8)
+    ax.legend(handles, ["accepted / succeeded", "failed"], loc="lower right", ncol=2, fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -108,8 +110,12 @@ def schedules_log(schedules: Mapping[str, pd.DataFrame], title: str = "Retry sch
     fig, ax = plt.subplots()
     colors = [COLORS["line"], COLORS["error"], COLORS["throttled"], COLORS["timeout"]]
     for (name, rows), color in zip(points.groupby("schedule", sort=False), colors):
-        ax.step(rows["at_s"], rows["attempt"], where="post", color=color, label=f"{name}: {len(rows):,} attempts")
-        ax.scatter(rows["at_s"].iloc[-1], rows["attempt"].iloc[-1], color=color, s=20, zorder=3)
+        shown = rows.iloc[_log_spaced(len(rows))]  # 100,015 steps look the same as ~2,000 on a log axis
+        ax.step(shown["at_s"], shown["attempt"], where="post", color=color, label=f"{name}: {len(rows):,} attempts")
+        end_s = float(rows["at_s"].iloc[-1])
+        ax.scatter(end_s, rows["attempt"].iloc[-1], color=color, s=20, zorder=3)
+        ax.annotate(_span(end_s), (end_s, rows["attempt"].iloc[-1]), textcoords="offset points", xytext=(-4, 4),
+                    ha="right", fontsize=8, color=color)
     for at_s, label in MARKS_S.items():
         ax.axvline(at_s, color=COLORS["rule"], linewidth=0.6, alpha=0.5)
         ax.annotate(label, (at_s, 1), textcoords="offset points", xytext=(3, 2), fontsize=7, color=COLORS["rule"])
@@ -124,3 +130,19 @@ def schedules_log(schedules: Mapping[str, pd.DataFrame], title: str = "Retry sch
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _log_spaced(n: int, keep: int = 2_000) -> np.ndarray:
+    """Row positions to draw of ``n``: all of them up to ``keep``, else log-spaced ones, first and last included."""
+    if n <= keep:
+        return np.arange(n)
+    return np.unique(np.concatenate([np.arange(min(n, 200)), np.geomspace(1, n, keep).astype(int) - 1, [n - 1]]))
+
+
+def _span(seconds: float) -> str:
+    """A schedule's length for its end label: ``3 min``, ``23.1 days``."""
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
