@@ -3,7 +3,7 @@ has exactly one ending, and the endings add up to what was sent and agree with w
 dead-letter queues and destinations hold. For SQS also: FIFO order per message group, and
 with ``report_batch_item_failures`` only the failing messages are retried and dead-lettered.
 
-About 70 patterns per source run in ``make test``; ``LAMBDA_LAB_SLOW=1`` runs 1,000.
+About 40 patterns per source run in ``make test``; ``LAMBDA_LAB_SLOW=1`` runs 1,000.
 One lab serves every pattern of a test (fresh names each time), so a pattern costs
 milliseconds of moto rather than a new moto.
 """
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from lambda_lab import Lab
 from lambda_lab.helpers.sqs import queue_counts, receive_all, send_all
 
-PATTERNS = 1_000 if os.environ.get("LAMBDA_LAB_SLOW") else 70
+PATTERNS = 1_000 if os.environ.get("LAMBDA_LAB_SLOW") else 40
 SETTINGS = settings(max_examples=PATTERNS, derandomize=True, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 SQS_SETTINGS = settings(SETTINGS, max_examples=PATTERNS // 2)  # two tests of half each
