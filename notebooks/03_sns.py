@@ -178,8 +178,8 @@ plots_sns.two_layers(attempts, title="One message: SNS retries the hand-off, Lam
 plt.show()
 
 # %% [markdown]
-# SNS tried six times within three seconds (three at once, two a second apart, then its backoff)
-# until Lambda answered `202`. From then on SNS was done, and Lambda ran the function three times,
+# SNS tried six times in about three seconds (three at once, two about a second apart, then its
+# backoff; SNS jitters each interval) until Lambda answered `202`. From then on SNS was done, and Lambda ran the function three times,
 # a minute and two minutes apart. The function's errors never reached SNS.
 
 # %% [markdown]
@@ -489,7 +489,8 @@ check.filter_policy(lab, ex3_policy, ex3_scope)
 #   event, so the lab's subscription is an SQS subscription to a hidden relay queue that it shows as
 #   protocol `lambda`; use `lab.sns_trigger`, not `subscribe(Protocol="lambda")`.
 # - **Hand-off failures** happen only when you inject them (`lab.faults.fail_next`) or the function
-#   is missing; on AWS they are rare. SNS jitters its retries; the lab's schedule has no jitter.
+#   is missing; on AWS they are rare. SNS jitters its retries by an amount it does not publish;
+#   the lab spreads each interval 10 % either side, its own assumption.
 # - **SNS's metrics** (`NumberOfNotificationsDelivered`, `NumberOfNotificationsFailed`,
 #   `NumberOfNotificationsFilteredOut`, ...) are not in `lab.metrics()`; `lab.outcomes()` has the
 #   same facts per message.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import statistics
 
 import pytest
 
@@ -145,3 +146,14 @@ def test_relay_carries_sns_messages_and_lists_the_lambda_subscription(lab):
     assert [b["Message"] for b in bodies] == ["hello"] and relay.waiting() == 0
     relay.stop()
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0]["Protocol"] == "sqs"
+
+
+def test_sns_jitter_spreads_each_interval_ten_percent_and_keeps_the_schedule_length():
+    """SNS "applies jittering to delivery retries" without saying how much: the lab's spread keeps
+    each interval within 10 % and its mean, so 100,015 attempts still take about 23 days."""
+    rng = random.Random(1)
+    base = SNS_MANAGED.base_delay_s(20)  # a 20 s post-backoff interval
+    delays = [SNS_MANAGED.delay_s(20, rng) for _ in range(2_000)]
+    assert 0.9 * base <= min(delays) < max(delays) <= 1.1 * base
+    assert statistics.mean(delays) == pytest.approx(base, rel=0.01)
+    assert SNS_MANAGED.delay_s(1, rng) == 0.0  # the immediate retries stay immediate
