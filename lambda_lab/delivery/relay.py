@@ -44,6 +44,7 @@ class Relay:
         self.url = sqs.create_queue(QueueName=self.name)["QueueUrl"]
         self.arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self._hooks: list[tuple[str, str, str]] = []  # (service, event, unique id)
+        self._looked_at: float | None = None
 
     def drain(self) -> list[Any]:
         """Every message body in the queue, in order, JSON-decoded; the queue is left empty."""
@@ -67,6 +68,19 @@ class Relay:
         attrs = self.lab.client("sqs").get_queue_attributes(
             QueueUrl=self.url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
         return int(attrs["ApproximateNumberOfMessages"])
+
+    def filled_since_last_look(self) -> bool:
+        """Whether the queue holds messages, asked at most once per virtual instant.
+
+        For a source's ``pending``: messages written through another client (or straight to
+        moto) are found at the next instant the lab looks, without a GetQueueAttributes on every
+        one of the scheduler's checks at the same instant.
+        """
+        now = self.lab.clock.now()
+        if self._looked_at == now:
+            return False
+        self._looked_at = now
+        return bool(self.waiting())
 
     def show_as(self, service: str, operation: str, rewrite: Callable[[dict[str, Any]], None]) -> None:
         """Let ``rewrite(parsed)`` edit the lab client's answers to ``operation`` in place.

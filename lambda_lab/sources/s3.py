@@ -116,7 +116,6 @@ class S3Notification:
         self._writes: list[Write] = []
         self._taken: list[dict[str, Any]] = []  # messages read from the queue, not yet delivered
         self._poll_task: Any = None
-        self._checked_at: float | None = None
         self._stopped = False
         self._hook_id = f"lambda-lab-s3-{next(_HOOK_IDS)}"
         lab.client("s3").meta.events.register("before-parameter-build.s3", self._before_write, unique_id=self._hook_id + "b")
@@ -190,11 +189,7 @@ class S3Notification:
             return False
         if self._poll_task is not None or self._taken:
             return True
-        now = self.lab.clock.now()
-        if self._checked_at == now:  # one look per virtual instant: writes from other clients
-            return False
-        self._checked_at = now
-        if self.relay.waiting():
+        if self.relay.filled_since_last_look():
             self._schedule_poll()
             return True
         return False

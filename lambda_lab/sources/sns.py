@@ -305,7 +305,6 @@ class SnsSubscription:
         self._taken: list[dict[str, Any]] = []
         self._since_poll = 0
         self._poll_task: Any = None
-        self._checked_at: float | None = None
         self._stopped = False
         self._show()
 
@@ -411,11 +410,7 @@ class SnsSubscription:
             return False
         if self._poll_task is not None or self._taken or self._retrying:
             return True
-        now = self.lab.clock.now()
-        if self._checked_at == now:  # one look per virtual instant: publishes from other clients
-            return False
-        self._checked_at = now
-        if self.relay.waiting():
+        if self.relay.filled_since_last_look():
             self._schedule_poll()
             return True
         return False
