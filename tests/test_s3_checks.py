@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from lambda_lab.check import s3 as check
 from lambda_lab.events.s3 import sequencer_key
+from verdicts import assert_not_yet
 
 s3 = ddb = None  # the lab's clients, set by the ``clients`` fixture as the notebook's setup cell does
 outbox: list[str] = []
@@ -27,17 +28,6 @@ def clients(lab):
                      BillingMode="PAY_PER_REQUEST")
     yield lab
     s3 = ddb = None
-
-
-def _verdict_text(verdict) -> str:
-    return repr(verdict)
-
-
-def _assert_not_yet(verdict, *hints: str) -> None:
-    text = _verdict_text(verdict)
-    assert not verdict and "not yet" in text and "\n  - " in text, text
-    for hint in hints:
-        assert hint in text, text
 
 
 # --------------------------------------------------------------------------- Exercise 1
@@ -81,7 +71,7 @@ def text_from_the_key(event, context):
 
 
 def test_exercise_1_starter_says_not_yet_with_a_hint(clients):
-    _assert_not_yet(check.decoded_keys(clients, starter_1), "returned None", "get_object")
+    assert_not_yet(check.decoded_keys(clients, starter_1), "returned None", "get_object")
 
 
 def test_exercise_1_solution_passes_twice_in_one_lab(clients):
@@ -95,7 +85,7 @@ def test_exercise_1_solution_passes_twice_in_one_lab(clients):
                               "decoded-twice", "text-from-the-key-no-get-object"])
 def test_exercise_1_rejects_plausible_wrong_answers(clients, handler):
     verdict = check.decoded_keys(clients, handler)
-    _assert_not_yet(verdict)
+    assert_not_yet(verdict)
     if handler is undecoded:
         assert "NoSuchKey" in repr(verdict) and "unquote_plus" in repr(verdict)
     if handler is text_from_the_key:
@@ -103,7 +93,7 @@ def test_exercise_1_rejects_plausible_wrong_answers(clients, handler):
 
 
 def test_exercise_1_not_a_function(clients):
-    _assert_not_yet(check.decoded_keys(clients, None), "expected a function")
+    assert_not_yet(check.decoded_keys(clients, None), "expected a function")
 
 
 # --------------------------------------------------------------------------- Exercise 2
@@ -193,7 +183,7 @@ def key_without_sequencer(event, context):
 
 def test_exercise_2_starter_says_not_yet_with_a_hint(clients):
     verdict = check.idempotent(clients, starter_2, outbox)
-    _assert_not_yet(verdict, "mailed 2 times", "conditional put", "no marker in 'sent'")
+    assert_not_yet(verdict, "mailed 2 times", "conditional put", "no marker in 'sent'")
     assert "two copies ran at once" not in repr(verdict)  # no DynamoDB call, so no race took place
 
 
@@ -215,13 +205,13 @@ def test_exercise_2_solution_passes_twice_in_one_lab(clients, handler):
         "key-without-sequencer"])
 def test_exercise_2_rejects_plausible_wrong_answers(clients, handler, hint):
     _seen.clear()
-    _assert_not_yet(check.idempotent(clients, handler, outbox), hint)
+    assert_not_yet(check.idempotent(clients, handler, outbox), hint)
 
 
 def test_exercise_2_without_the_table_says_so(lab):
     global ddb
     ddb = lab.client("dynamodb")
-    _assert_not_yet(check.idempotent(lab, solution_2, outbox), "run the cell that creates it")
+    assert_not_yet(check.idempotent(lab, solution_2, outbox), "run the cell that creates it")
 
 
 # --------------------------------------------------------------------------- Exercise 3
@@ -287,7 +277,7 @@ def latest_overall(records):
 
 
 def test_exercise_3_starter_says_not_yet_with_a_hint():
-    _assert_not_yet(check.latest_per_key(starter_3), "expected a dict")
+    assert_not_yet(check.latest_per_key(starter_3), "expected a dict")
 
 
 def test_exercise_3_solution_passes():
@@ -317,4 +307,4 @@ def test_exercise_3_accepts_plain_string_comparison_of_padded_sequencers():
 ], ids=["by-arrival", "sequencers-as-hex-numbers", "event-time-first-wins", "event-time-last-wins",
         "undecoded-keys", "one-latest-overall", "returns-sequencers-not-records", "raises"])
 def test_exercise_3_rejects_plausible_wrong_answers(fn, hint):
-    _assert_not_yet(check.latest_per_key(fn), hint)
+    assert_not_yet(check.latest_per_key(fn), hint)

@@ -11,19 +11,13 @@ import pytest
 
 from lambda_lab import Lab
 from lambda_lab.check import sns as check
+from verdicts import assert_not_yet
 
 
 @pytest.fixture(scope="module")
 def lab():
     with Lab(seed=0) as shared:
         yield shared
-
-
-def _assert_not_yet(verdict, *hints: str) -> None:
-    text = repr(verdict)
-    assert not verdict and "not yet" in text and "\n  - " in text, text
-    for hint in hints:
-        assert hint in text, text
 
 
 # --------------------------------------------------------------------------- Exercise 1
@@ -56,7 +50,7 @@ def first_record_only(event, context):
 
 
 def test_ex1_starter_fails_with_a_hint(lab):
-    _assert_not_yet(check.unwrapped_orders(lab, starter_1), "list of orders")
+    assert_not_yet(check.unwrapped_orders(lab, starter_1), "list of orders")
 
 
 def test_ex1_solution_passes(lab):
@@ -72,11 +66,11 @@ def test_ex1_solution_passes(lab):
     (first_record_only, "one order per record"),
 ])
 def test_ex1_wrong_answers_fail(lab, wrong, hint):
-    _assert_not_yet(check.unwrapped_orders(lab, wrong), hint)
+    assert_not_yet(check.unwrapped_orders(lab, wrong), hint)
 
 
 def test_ex1_not_a_function(lab):
-    _assert_not_yet(check.unwrapped_orders(lab, "handler"), "expected a function")
+    assert_not_yet(check.unwrapped_orders(lab, "handler"), "expected a function")
 
 
 # --------------------------------------------------------------------------- Exercise 2
@@ -98,7 +92,7 @@ def test_ex2_starter_the_blogs_configuration_fails(lab):
     topic = _ex2_setup(lab, "ex2-starter")
     lab.sns_trigger(topic, lab.function("ex2-starter", fragile),
                     dead_letter_arn=lab.arn("sqs", "ex2-starter-subscription-dlq"))
-    _assert_not_yet(check.nothing_lost(lab, topic, "ex2-starter"), "on_failure destination or a dead_letter_arn")
+    assert_not_yet(check.nothing_lost(lab, topic, "ex2-starter"), "on_failure destination or a dead_letter_arn")
 
 
 def test_ex2_solution_passes(lab):
@@ -122,27 +116,27 @@ def test_ex2_wrong_only_the_functions_queue(lab):
     topic = _ex2_setup(lab, "ex2-fn-only")
     fn = lab.function("ex2-fn-only", fragile, on_failure=lab.arn("sqs", "ex2-fn-only-function-dlq"))
     lab.sns_trigger(topic, fn)
-    _assert_not_yet(check.nothing_lost(lab, topic, "ex2-fn-only"), "give the subscription a dead-letter queue")
+    assert_not_yet(check.nothing_lost(lab, topic, "ex2-fn-only"), "give the subscription a dead-letter queue")
 
 
 def test_ex2_wrong_no_retries_and_only_the_subscriptions_queue(lab):
     topic = _ex2_setup(lab, "ex2-noretry")
     fn = lab.function("ex2-noretry", fragile, maximum_retry_attempts=0)
     lab.sns_trigger(topic, fn, dead_letter_arn=lab.arn("sqs", "ex2-noretry-subscription-dlq"))
-    _assert_not_yet(check.nothing_lost(lab, topic, "ex2-noretry"), "on_failure")
+    assert_not_yet(check.nothing_lost(lab, topic, "ex2-noretry"), "on_failure")
 
 
 def test_ex2_wrong_on_success_instead_of_on_failure(lab):
     topic = _ex2_setup(lab, "ex2-onsuccess")
     fn = lab.function("ex2-onsuccess", fragile, on_success=lab.arn("sqs", "ex2-onsuccess-function-dlq"))
     lab.sns_trigger(topic, fn, dead_letter_arn=lab.arn("sqs", "ex2-onsuccess-subscription-dlq"))
-    _assert_not_yet(check.nothing_lost(lab, topic, "ex2-onsuccess"), "on_failure")
+    assert_not_yet(check.nothing_lost(lab, topic, "ex2-onsuccess"), "on_failure")
 
 
 def test_ex2_no_subscription(lab):
     topic = _ex2_setup(lab, "ex2-nosub")
     lab.function("ex2-nosub", fragile)
-    _assert_not_yet(check.nothing_lost(lab, topic, "ex2-nosub"), "no lab.sns_trigger")
+    assert_not_yet(check.nothing_lost(lab, topic, "ex2-nosub"), "no lab.sns_trigger")
 
 
 # --------------------------------------------------------------------------- Exercise 3
@@ -150,7 +144,7 @@ SOLUTION_3 = {"type": ["order"], "amount": [{"numeric": [">=", 100]}]}
 
 
 def test_ex3_starter_fails_with_a_hint(lab):
-    _assert_not_yet(check.filter_policy(lab, {}, "MessageAttributes"), "write one")
+    assert_not_yet(check.filter_policy(lab, {}, "MessageAttributes"), "write one")
 
 
 def test_ex3_solution_passes(lab):
@@ -168,8 +162,8 @@ def test_ex3_solution_passes(lab):
     ({"type": ["order"]}, "MessageBody", "of 12 arrived"),
 ])
 def test_ex3_wrong_answers_fail(lab, policy, scope, hint):
-    _assert_not_yet(check.filter_policy(lab, policy, scope), hint)
+    assert_not_yet(check.filter_policy(lab, policy, scope), hint)
 
 
 def test_ex3_a_policy_sns_refuses_is_reported_not_raised(lab):
-    _assert_not_yet(check.filter_policy(lab, {"amount": [{"numeric": ["=>", 100]}]}, "MessageBody"), "refuses")
+    assert_not_yet(check.filter_policy(lab, {"amount": [{"numeric": ["=>", 100]}]}, "MessageBody"), "refuses")

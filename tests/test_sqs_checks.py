@@ -13,18 +13,12 @@ import pytest
 
 from lambda_lab.check import sqs as check
 from lambda_lab.sources.sqs import VisibilityTimeoutWarning
+from verdicts import assert_not_yet
 
 
 def process(order):
     """The chapter's stand-in for real work: it needs an order_id and an amount."""
     return {"order_id": order["order_id"], "total": round(order["amount"] * 1.2, 2)}
-
-
-def _assert_not_yet(verdict, *hints: str) -> None:
-    text = repr(verdict)
-    assert not verdict and "not yet" in text and "\n  - " in text, text
-    for hint in hints:
-        assert hint in text, text
 
 
 def _failure(record):
@@ -117,7 +111,7 @@ def processes_twice(event, context):
 
 
 def test_exercise_1_starter_says_not_yet_with_a_hint():
-    _assert_not_yet(check.partial_batch(starter_1), "never processed", "process(json.loads(body))")
+    assert_not_yet(check.partial_batch(starter_1), "never processed", "process(json.loads(body))")
 
 
 @pytest.mark.parametrize("handler", [solution_1, blog_handler], ids=["solution", "blog-handler"])
@@ -136,7 +130,7 @@ def test_exercise_1_solution_passes(handler):
 ], ids=["raises", "catches-only-bad-json", "stops-at-first-failure", "validates-without-process", "reports-bodies",
         "processes-twice"])
 def test_exercise_1_rejects_plausible_wrong_answers(handler, hint):
-    _assert_not_yet(check.partial_batch(handler), hint)
+    assert_not_yet(check.partial_batch(handler), hint)
 
 
 def test_exercise_1_lets_a_batch_where_every_record_fails_raise():
@@ -180,7 +174,7 @@ def _solution_2(lab, url, old, *, visibility_s=6 * 20 + 5, window_s=5, timeout_s
 
 def test_exercise_2_starter_says_not_yet_with_a_hint(ex2):
     lab, url, _, _ = ex2
-    _assert_not_yet(check.mapping_settings(lab, url), "batch size is 10", "report_batch_item_failures",
+    assert_not_yet(check.mapping_settings(lab, url), "batch size is 10", "report_batch_item_failures",
                     "visibility timeout is 30 s")
 
 
@@ -209,14 +203,14 @@ def test_exercise_2_rejects_plausible_wrong_answers(ex2, change, hint):
     if change.get("queue") == "dlq":
         change = {**change, "queue": dlq}
     _solution_2(lab, url, old, **change)
-    _assert_not_yet(check.mapping_settings(lab, url), hint)
+    assert_not_yet(check.mapping_settings(lab, url), hint)
 
 
 def test_exercise_2_no_enabled_mapping_and_not_a_url(ex2):
     lab, url, _, old = ex2
     old.disable()
-    _assert_not_yet(check.mapping_settings(lab, url), "no enabled mapping")
-    _assert_not_yet(check.mapping_settings(lab, old), "expected the queue's URL")
+    assert_not_yet(check.mapping_settings(lab, url), "no enabled mapping")
+    assert_not_yet(check.mapping_settings(lab, old), "expected the queue's URL")
 
 
 # --------------------------------------------------------------------------- Exercise 3
@@ -269,7 +263,7 @@ def raises_at_the_failure(event, context):
 
 
 def test_exercise_3_starter_says_not_yet_with_a_hint():
-    _assert_not_yet(check.fifo_stop_at_first_failure(starter_3), "process(json.loads(body))")
+    assert_not_yet(check.fifo_stop_at_first_failure(starter_3), "process(json.loads(body))")
 
 
 def test_exercise_3_solution_passes():
@@ -285,9 +279,9 @@ def test_exercise_3_solution_passes():
 ], ids=["keeps-processing-reports-the-rest", "reports-only-the-failures", "stops-but-reports-only-the-failure",
         "skips-the-failure-itself", "raises-at-the-failure"])
 def test_exercise_3_rejects_plausible_wrong_answers(handler, hint):
-    _assert_not_yet(check.fifo_stop_at_first_failure(handler), hint)
+    assert_not_yet(check.fifo_stop_at_first_failure(handler), hint)
 
 
 def test_checks_refuse_what_is_not_a_handler():
-    _assert_not_yet(check.partial_batch(None), "expected a function")
-    _assert_not_yet(check.fifo_stop_at_first_failure({}), "expected a function")
+    assert_not_yet(check.partial_batch(None), "expected a function")
+    assert_not_yet(check.fifo_stop_at_first_failure({}), "expected a function")
