@@ -9,26 +9,18 @@ must stay clean, and a save aimed at ``notebooks/`` must be refused.
 from __future__ import annotations
 
 import json
-import os
-import re
-import selectors
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tools import workbook
+from tools import ui_smoke, workbook
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "lambda-lab-test"
-STARTUP_S = 90
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -48,34 +40,6 @@ def repo(tmp_path: Path) -> Path:
     _git(copy, "add", "-A")
     _git(copy, "commit", "-q", "-m", "clone")
     return copy
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_server(server: subprocess.Popen) -> str:
-    """Read JupyterLab's log (stderr) until it prints its URL, then until that port accepts a
-    connection (the URL is logged just before the socket listens). Waiting is on the log pipe,
-    so a dead server fails the test at once rather than after a timeout."""
-    selector = selectors.DefaultSelector()
-    selector.register(server.stderr, selectors.EVENT_READ)
-    log, base, deadline = [], None, time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline and server.poll() is None:
-        if selector.select(timeout=0.2):
-            line = server.stderr.readline()
-            log.append(line)
-            found = re.search(r"(http://127\.0\.0\.1:(\d+))/lab", line)
-            base = base or (found and found.group(1))
-        if base:
-            try:
-                socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=1).close()
-                return base
-            except ConnectionRefusedError:
-                continue
-    raise AssertionError("JupyterLab did not start:\n" + "".join(log))
 
 
 def _api(base: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
@@ -102,14 +66,9 @@ def _as_autosave_writes(model: dict) -> dict:
 
 def test_saving_every_chapter_from_jupyterlab_leaves_git_clean(repo: Path):
     home = repo.parent / "jupyter"  # Jupyter's own state goes under the user's home, outside the repository
-    env = dict(os.environ, JUPYTER_TOKEN=TOKEN, JUPYTER_CONFIG_DIR=str(home / "config"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTER_DATA_DIR=str(home / "data"))
-    command = [sys.executable, "tools/workbook.py", "open", f"--port={_free_port()}", "--no-browser",
-               "--ServerApp.port_retries=0"]
-    server = subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True, start_new_session=True)
+    server, url, _ = ui_smoke.start_lab(repo, home, TOKEN)  # as make lab starts it, and as make ui-test does
+    base = url.split("/lab", 1)[0]
     try:
-        base = _wait_for_server(server)
         names = [p.name for p in workbook.chapters(repo / "notebooks")]
         for name in names:
             status, model = _api(base, "GET", f"{name}?content=1")
@@ -119,7 +78,6 @@ def test_saving_every_chapter_from_jupyterlab_leaves_git_clean(repo: Path):
         status, _ = _api(base, "PUT", f"../notebooks/{names[0]}", _as_autosave_writes(model))
         assert status in (400, 403, 404), "a save outside the working copy must be refused"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        ui_smoke.stop_lab(server)
     assert _git(repo, "status", "--porcelain", "--untracked-files=all") == ""
     assert (repo / "workbook" / names[0]).exists()
