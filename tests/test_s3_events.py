@@ -14,21 +14,13 @@ from hypothesis import strategies as st
 
 from lambda_lab import Lab
 from lambda_lab.events import s3 as s3_events
+from shapes import shape
 
 SAMPLES = Path(__file__).parent / "data" / "aws-sample-events"
 
 
 def sample(path: str) -> dict:
     return json.loads((SAMPLES / path).read_text())
-
-
-def shape(value):
-    """Keys and value types, recursively: what "same shape" means here."""
-    if isinstance(value, dict):
-        return {k: shape(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [shape(v) for v in value]
-    return type(value).__name__
 
 
 @pytest.fixture(scope="module")

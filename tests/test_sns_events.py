@@ -11,6 +11,7 @@ import pytest
 from lambda_lab import Lab
 from lambda_lab.events import sns as sns_events
 from lambda_lab.views import event_view
+from shapes import shape
 
 SAMPLES = Path(__file__).parent / "data" / "aws-sample-events"
 LAMBDA_SAMPLES = ["aws-docs/lambda-dg_sns-event.json", "sam-cli/sns-notification.json",
@@ -19,15 +20,6 @@ LAMBDA_SAMPLES = ["aws-docs/lambda-dg_sns-event.json", "sam-cli/sns-notification
 
 def sample(path: str) -> dict:
     return json.loads((SAMPLES / path).read_text())
-
-
-def shape(value):
-    """Keys and value types, recursively, with keys sorted (the samples disagree on order)."""
-    if isinstance(value, dict):
-        return {k: shape(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [shape(v) for v in value]
-    return type(value).__name__
 
 
 @pytest.fixture(scope="module")
