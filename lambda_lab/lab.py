@@ -407,6 +407,31 @@ class Lab:
                                                filter_policy_scope=filter_policy_scope,
                                                dead_letter_arn=dead_letter_arn))
 
+    def stream_trigger(self, stream_arn: str, fn: Function, **options: Any) -> Any:
+        """A DynamoDB Streams event source mapping: read ``stream_arn`` shard by shard, invoke ``fn`` with batches.
+
+        Options mirror CreateEventSourceMapping (``lambda_lab.sources.dynamodb``): ``batch_size``,
+        ``starting_position`` (LATEST by default, or TRIM_HORIZON), ``maximum_batching_window_s``,
+        ``bisect_batch_on_function_error``, ``maximum_retry_attempts``, ``maximum_record_age_s``,
+        ``parallelization_factor``, ``on_failure``, ``report_batch_item_failures``,
+        ``tumbling_window_s``, ``filter_patterns`` and ``enabled``.
+        """
+        from .sources.dynamodb import StreamEventSourceMapping
+
+        self._check_trigger("stream_arn", stream_arn, fn)
+        return self.add_source(StreamEventSourceMapping(self, stream_arn, fn, **options))
+
+    def expire_ttl(self, table: str) -> int:
+        """Delete the items of ``table`` whose TTL has passed, as DynamoDB's TTL would; return how many.
+
+        moto never does (its TTL is a setting only); the stream records these deletes with
+        the service's ``userIdentity``, as AWS does.
+        """
+        from .sources.dynamodb import expire_ttl
+
+        with self.lock:
+            return expire_ttl(self, table)
+
     def _check_trigger(self, what: str, name: Any, fn: Any) -> None:
         """Refuse a trigger without a source name or without a function of this lab."""
         if not isinstance(name, str) or not name:

@@ -42,6 +42,9 @@ AsyncEventAge                  Average, Maximum (ms)   per attempt that ran: fro
 AsyncEventsDropped             Sum                     events (copies included) that ended without a
                                                        successful run, even when they reached a DLQ or
                                                        on-failure destination; a stopped loop's too
+IteratorAge                    Maximum (ms)            per stream mapping attempt (retries and throttles
+                                                       too): "the age of the last record in the batch
+                                                       when the batch was sent to the function"
 =============================  ======================  ==================================================
 
 ``AWS/SQS``, dimension ``QueueName``: ``ApproximateNumberOfMessagesVisible`` (Maximum, count)
@@ -64,10 +67,6 @@ Where the lab simplifies CloudWatch (say so in a chapter's "In production"):
 - ``ConcurrentExecutions`` is the exact maximum of the lab's environments, not a sample.
 - ``p99`` is the nearest-rank percentile: the smallest value at or above 99 % of the
   datapoints, so the Maximum below 100 invocations.
-
-Streams add ``IteratorAge`` (ms, the age of the last record in each batch when it is sent to
-the function). It needs records that the lab does not have yet: add an observation function
-over the stream mapping's batches and a ``Metric`` entry to ``METRICS``; nothing else changes.
 """
 
 from __future__ import annotations
@@ -114,6 +113,7 @@ class Run:
     sends: pd.DataFrame  # lab.sends.to_frame()
     received: pd.DataFrame  # function, request_id, time: events the async queue accepted
     samples: pd.DataFrame  # QueueSampler.to_frame()
+    iterator_ages: pd.DataFrame  # function, time, value (ms): every stream mapping attempt
     period_s: int
 
 
@@ -214,6 +214,11 @@ def _async_dropped(run: Run) -> pd.DataFrame:
     return _count(gone, "ended")
 
 
+def _iterator_age(run: Run) -> pd.DataFrame:
+    ages = run.iterator_ages
+    return _observations(ages["function"], ages["time"], ages["value"])
+
+
 def _queue_visible(run: Run) -> pd.DataFrame:
     return _observations(run.samples["queue"], run.samples["time"], run.samples["visible"])
 
@@ -241,6 +246,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(LAMBDA, "AsyncEventsReceived", ("Sum",), "Count", _async_received),
     Metric(LAMBDA, "AsyncEventAge", ("Average", "Maximum"), "Milliseconds", _async_event_age),
     Metric(LAMBDA, "AsyncEventsDropped", ("Sum",), "Count", _async_dropped),
+    Metric(LAMBDA, "IteratorAge", ("Maximum",), "Milliseconds", _iterator_age),
     Metric(SQS, "ApproximateNumberOfMessagesVisible", ("Maximum",), "Count", _queue_visible),
     Metric(SQS, "ApproximateAgeOfOldestMessage", ("Maximum",), "Seconds", _oldest_message_age),
 )
@@ -315,6 +321,9 @@ def _record(lab: "Lab", period_s: int) -> Run:
         received=pd.DataFrame([(fn, rid, at) for rid, (fn, at) in received.items()],
                               columns=["function", "request_id", "time"]),
         samples=lab.queue_sampler.to_frame(),
+        iterator_ages=pd.DataFrame([(source.fn.name, at, ms) for source in lab.sources
+                                    for at, ms in getattr(source, "iterator_ages", ())],
+                                   columns=["function", "time", "value"]),
         period_s=period_s,
     )
 

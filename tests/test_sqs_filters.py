@@ -11,7 +11,8 @@ import json
 import pytest
 
 from lambda_lab.patterns import InvalidPatternError
-from lambda_lab.sources.sqs import matches_filter, normalize_filters
+from lambda_lab.sources.batching import normalize_filters
+from lambda_lab.sources.sqs import matches_filter
 
 
 def sqs_record(body: str, **extra: object) -> dict:

@@ -189,3 +189,33 @@ def _send(lab: "Lab", service: str, name: str, arn: str, body: str, payload: Any
     else:
         return f"InvalidParameterValue: the lab cannot send to {service} ARNs ({arn})"
     return None
+
+
+def check_home(lab: "Lab", arn: str, role: str) -> None:
+    """Refuse a target in another region or account: the lab has one of each."""
+    region, account = arn.split(":")[3:5]
+    if (region, account) == (lab.region, lab.account_id):
+        return
+    raise ConfigurationError(
+        f"{role}: {arn} is in region {region or '(none)'}, account {account or '(none)'}. AWS accepts "
+        f"cross-account destinations (with a resource-based policy on the target), but this lab has one "
+        f"account ({lab.account_id}) and one region ({lab.region}): this is the lab's limit, "
+        f"not AWS's. Create the target in the lab (lab.arn(...) builds its ARN)")
+
+
+def resource_exists(lab: "Lab", service: str, name: str, arn: str) -> bool:
+    """True if the queue, topic, bus or function ``arn`` names exists in the lab."""
+    from botocore.exceptions import ClientError
+
+    try:
+        if service == "sqs":
+            queue_url(lab, name)
+        elif service == "sns":
+            lab.client("sns").get_topic_attributes(TopicArn=arn)
+        elif service == "events":
+            lab.client("events").describe_event_bus(Name=name)
+        elif service == "lambda":
+            return name in lab.runtime.functions
+    except ClientError:
+        return False
+    return True

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from .. import ledger as L
 from .. import limits
 from ..delivery import retry
-from ..delivery.send import DEAD_LETTER, DESTINATION, encode, parse_arn, queue_url, send
+from ..delivery.send import DEAD_LETTER, DESTINATION, check_home, encode, parse_arn, resource_exists, send
 from ..errors import ConfigurationError
 from ..log import Invocation
 
@@ -156,26 +156,15 @@ class AsyncQueue:
             )
         if service == "lambda" and name == fn.name:
             raise ConfigurationError(f"{role} destination cannot be the function itself ({arn})")
-        self._check_home(arn, role)
+        check_home(self.lab, arn, role)
         self._check_exists(service, name, arn, role)
 
     def _check_dead_letter(self, arn: str) -> None:
         service, name = parse_arn(arn, "DeadLetterConfig")
         if service not in ("sqs", "sns"):
             raise ConfigurationError(f"DeadLetterConfig TargetArn must be an SQS queue or SNS topic ARN, got {arn}")
-        self._check_home(arn, "DeadLetterConfig")
+        check_home(self.lab, arn, "DeadLetterConfig")
         self._check_exists(service, name, arn, "DeadLetterConfig")
-
-    def _check_home(self, arn: str, role: str) -> None:
-        """Refuse a target in another region or account: the lab has one of each."""
-        region, account = arn.split(":")[3:5]
-        if (region, account) == (self.lab.region, self.lab.account_id):
-            return
-        raise ConfigurationError(
-            f"{role}: {arn} is in region {region or '(none)'}, account {account or '(none)'}. AWS accepts "
-            f"cross-account destinations (with a resource-based policy on the target), but this lab has one "
-            f"account ({self.lab.account_id}) and one region ({self.lab.region}): this is the lab's limit, "
-            f"not AWS's. Create the target in the lab (lab.arn(...) builds its ARN)")
 
     def _check_exists(self, service: str, name: str, arn: str, role: str) -> None:
         if name.endswith(".fifo"):
@@ -184,7 +173,7 @@ class AsyncQueue:
                 f"{role}: a FIFO {kind} cannot receive asynchronous invocation records; Lambda supports "
                 f"standard SQS queues and standard SNS topics only (it would count DestinationDeliveryFailures), got {arn}"
             )
-        if not _resource_exists(self.lab, service, name, arn):
+        if not resource_exists(self.lab, service, name, arn):
             raise ConfigurationError(f"{role}: {arn} does not exist in this lab; create it first")
 
     # --- the queue -----------------------------------------------------------------
@@ -419,21 +408,3 @@ def _fit_sns(record: dict[str, Any]) -> dict[str, Any]:
 def _truncate(text: str, max_bytes: int) -> str:
     """``text`` cut to at most ``max_bytes`` of UTF-8 (AWS's DLQ ErrorMessage is "truncated to 1 KB")."""
     return text.encode()[:max_bytes].decode(errors="ignore")
-
-
-def _resource_exists(lab: "Lab", service: str, name: str, arn: str) -> bool:
-    from botocore.exceptions import ClientError
-
-    try:
-        if service == "sqs":
-            queue_url(lab, name)
-        elif service == "sns":
-            lab.client("sns").get_topic_attributes(TopicArn=arn)
-        elif service == "events":
-            lab.client("events").describe_event_bus(Name=name)
-        elif service == "lambda":
-            return name in lab.runtime.functions
-    except ClientError:
-        return False
-    return True
-

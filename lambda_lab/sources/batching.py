@@ -1,4 +1,4 @@
-"""What every batching event source mapping shares: limits, batch assembly, and results.
+"""What every batching event source mapping shares: limits, filter criteria, batch assembly, results.
 
 SQS, DynamoDB Streams and Kinesis mappings all invoke a function synchronously
 with a batch of records, under the 6 MB synchronous payload limit, and all read
@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .. import limits
+from .. import limits, patterns
 
 
 def check_window(window_s: float, *, source: str) -> None:
@@ -28,6 +28,21 @@ def check_window(window_s: float, *, source: str) -> None:
     """
     limits.check_range("MaximumBatchingWindowInSeconds", window_s, limits.BATCHING_WINDOW_MIN_S,
                        limits.BATCHING_WINDOW_MAX_S, unit="seconds", url=source)
+
+
+# --------------------------------------------------------------- filter criteria
+
+
+def normalize_filters(filter_patterns: Any) -> list[dict]:
+    """Accept a pattern, a list of patterns (dicts or JSON text), or Lambda's
+    ``{"Filters": [{"Pattern": "..."}]}``; validate each and return dicts."""
+    if filter_patterns is None:
+        return []
+    if isinstance(filter_patterns, dict) and "Filters" in filter_patterns:
+        filter_patterns = [f["Pattern"] for f in filter_patterns["Filters"]]
+    elif isinstance(filter_patterns, (dict, str)):
+        filter_patterns = [filter_patterns]
+    return [patterns.validate(p) for p in filter_patterns]
 
 
 # --------------------------------------------------------------- batch assembly

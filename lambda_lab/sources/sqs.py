@@ -163,18 +163,6 @@ def check_visibility(timeout_s: float, visibility_timeout_s: float, window_s: fl
 # --------------------------------------------------------------- filter criteria
 
 
-def normalize_filters(filter_patterns: Any) -> list[dict]:
-    """Accept a pattern, a list of patterns (dicts or JSON text), or Lambda's
-    ``{"Filters": [{"Pattern": "..."}]}``; validate each and return dicts."""
-    if filter_patterns is None:
-        return []
-    if isinstance(filter_patterns, dict) and "Filters" in filter_patterns:
-        filter_patterns = [f["Pattern"] for f in filter_patterns["Filters"]]
-    elif isinstance(filter_patterns, (dict, str)):
-        filter_patterns = [filter_patterns]
-    return [patterns.validate(p) for p in filter_patterns]
-
-
 def matches_filter(pattern: dict | str, record: dict) -> bool:
     """Apply a Lambda filter-criteria pattern to one SQS record, as the mapping does.
 
@@ -276,7 +264,7 @@ class SqsEventSourceMapping:
                                      f"got {throttle_retry_jitter!r} (a lab setting: AWS publishes no jitter here)")
         validate(fifo=self.fifo, batch_size=batch_size, maximum_batching_window_s=maximum_batching_window_s,
                  maximum_concurrency=maximum_concurrency)
-        self.filters = normalize_filters(filter_patterns)
+        self.filters = batching.normalize_filters(filter_patterns)
         self.lab, self.queue_url, self.fn = lab, queue_url, fn
         self.batch_size = batch_size
         self.window_s = maximum_batching_window_s
