@@ -554,3 +554,133 @@ def test_sns_every_message_ends_once(shared_lab, pattern):
     check_async_endings(shared_lab, pattern, function, names, by_layer["lambda"])
     if not pattern["deleted_function"]:
         check_retry_budget(shared_lab.log.to_frame(function), by_layer["lambda"], pattern["retries"])
+
+
+# --- DynamoDB Streams -----------------------------------------------------------------------
+#: What a delivery of a failing record does: raise, report it in batchItemFailures, or time out.
+STREAM_FAILURES = ("raise", "report", "timeout")
+STREAM_TIMEOUT_S = 10
+#: A filter that keeps even-numbered records: the odd ones end dropped (FilteredOut).
+STREAM_EVEN = {"dynamodb": {"NewImage": {"parity": {"S": ["even"]}}}}
+
+
+@st.composite
+def stream_patterns(draw):
+    n = draw(st.integers(1, 10))
+    # Per record, how its first deliveries fail ("always": a poison record).
+    fails = draw(st.lists(st.one_of(st.integers(0, 2), st.just("always")), min_size=n, max_size=n))
+    retries, age_s = draw(st.sampled_from([-1, 0, 1, 3])), draw(st.sampled_from([-1, -1, 60, 3_600]))
+    if "always" in fails and retries == age_s == -1:
+        age_s = 3_600  # a day-long block costs ~0.4 s: the explicit example below covers it once
+    return dict(
+        items=draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)),  # which item each write updates
+        fails=fails,
+        mode=draw(st.sampled_from(STREAM_FAILURES)),
+        batch_size=draw(st.integers(1, 5)),
+        bisect=draw(st.booleans()),
+        report=draw(st.booleans()),
+        retries=retries,
+        age_s=age_s,
+        lanes=draw(st.sampled_from([1, 1, 2, 3])),
+        on_failure=draw(st.sampled_from([None, "queue"])),
+        filtered=draw(st.booleans()),
+        window_s=draw(st.sampled_from([0, 0, 1])),
+    )
+
+
+def run_stream(lab, p):
+    tag = next(NAMES)
+    ddb, sqs = lab.client("dynamodb"), lab.client("sqs")
+    table = f"t-{tag}"
+    arn = ddb.create_table(
+        TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    runs, handled = Counter(), []  # deliveries per write; (item, write) in the order the handler saw them
+    state = {"timeout": False}
+
+    def failing(record):
+        i = int(record["dynamodb"]["NewImage"]["i"]["N"])
+        runs[i] += 1
+        planned = p["fails"][i]
+        return planned == "always" or runs[i] <= planned
+
+    def handler(event, context):
+        state["timeout"] = False
+        failures = []  # mode "report": a partial batch handler goes on and lists what failed
+        for record in event["Records"]:
+            image = record["dynamodb"]["NewImage"]
+            if failing(record):
+                if p["mode"] == "raise":
+                    raise ValueError("poison")
+                if p["mode"] == "timeout":
+                    state["timeout"] = True
+                    return None
+                failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
+                continue
+            handled.append((image["pk"]["S"], int(image["i"]["N"])))
+        return {"batchItemFailures": failures}
+
+    fn = lab.function(f"s-{tag}", handler, timeout_s=STREAM_TIMEOUT_S,
+                      duration_ms=lambda event: STREAM_TIMEOUT_S * 1000 + 1 if state["timeout"] else 50)
+    destination = None
+    if p["on_failure"]:
+        destination = f"sfail-{tag}"
+        sqs.create_queue(QueueName=destination)
+    mapping = lab.stream_trigger(
+        arn, fn, batch_size=p["batch_size"], bisect_batch_on_function_error=p["bisect"],
+        report_batch_item_failures=p["report"], maximum_retry_attempts=p["retries"],
+        maximum_record_age_s=p["age_s"], parallelization_factor=p["lanes"],
+        on_failure=lab.arn("sqs", destination) if destination else None,
+        filter_patterns=STREAM_EVEN if p["filtered"] else None, maximum_batching_window_s=p["window_s"])
+    for i, item in enumerate(p["items"]):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"item-{item}"}, "i": {"N": str(i)},
+                                            "parity": {"S": "odd" if i % 2 else "even"}})
+    summary = finish(lab, mapping)
+    return summary, fn.name, destination, handled
+
+
+@SETTINGS
+@given(stream_patterns())
+# A poison record with the defaults: it blocks its shard for the 24 h retention, then expires.
+@example(dict(items=[0, 1, 0], fails=["always", 0, 0], mode="raise", batch_size=2, bisect=False, report=False,
+              retries=-1, age_s=-1, lanes=1, on_failure="queue", filtered=False, window_s=0))
+def test_stream_every_record_ends_once_in_order(shared_lab, pattern):
+    summary, function, destination, handled = run_stream(shared_lab, pattern)
+    assert summary.idle
+    rows = shared_lab.outcomes(function)
+    assert (rows["source"] == "dynamodb").all()
+    check_rows(rows, list(rows["item"]))
+    assert len(rows) == len(pattern["items"])  # exactly one row per record written
+    rows = rows.assign(i=range(len(rows)), key=[f"item-{k}" for k in pattern["items"]])
+    filtered = rows["where"].str.startswith("FilteredOut")
+    assert set(rows.loc[filtered, "i"]) == ({i for i in rows["i"] if i % 2} if pattern["filtered"] else set())
+    # Per item, records end in stream order (the shard, or the item's lane, never reorders).
+    for _, item_rows in rows[~filtered].groupby("key"):
+        assert item_rows["ended"].is_monotonic_increasing, item_rows
+    # The handler saw each item's records in stream order, every time it was delivered them.
+    for key in set(rows["key"]):
+        seen = [i for k, i in handled if k == key]
+        firsts = list(dict.fromkeys(seen))
+        assert firsts == sorted(firsts)
+    # Every processed record reached the handler; every skipped one is in the destination.
+    processed = set(rows.loc[rows["ending"] == "processed", "i"])
+    assert processed <= {i for _, i in handled}
+    unheard = rows["where"].str.startswith("checkpointed unprocessed")
+    assert not unheard.any() or (pattern["mode"] == "report" and not pattern["report"])
+    skipped = rows[rows["ending"].isin(["destination", "dropped"]) & ~filtered & ~unheard]
+    if destination:
+        url = shared_lab.client("sqs").get_queue_url(QueueName=destination)["QueueUrl"]
+        bodies = [json.loads(m["Body"]) for m in receive_all(shared_lab, url)]
+        reported = sum(b["DDBStreamBatchInfo"]["batchSize"] for b in bodies)
+        assert reported == (rows["ending"] == "destination").sum()
+        expired = skipped["where"].str.startswith("ExpiredFromStream")
+        assert (skipped.loc[~expired, "ending"] == "destination").all()
+    else:
+        assert (skipped["ending"] == "dropped").all()
+    if pattern["retries"] != -1 and not pattern["bisect"]:
+        assert (rows["attempts"] <= pattern["retries"] + 1).all()
+    if pattern["age_s"] != -1:
+        aged = skipped[skipped["where"].str.contains("RecordAgeExceeded")]
+        assert ((aged["ended"] - aged["accepted"]) >= pattern["age_s"]).all()

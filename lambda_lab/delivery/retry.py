@@ -42,7 +42,7 @@ class Phase:
         if self.growth == "fixed":
             return self.first_s
         if self.growth == "doubling":
-            return min(self.last_s, self.first_s * 2.0 ** k)
+            return min(self.last_s, self.first_s * 2.0 ** min(k, 64))  # no float overflow after days of retries
         ratio = (self.last_s / self.first_s) ** (1.0 / (self.retries - 1)) if self.retries > 1 else 1.0
         return self.first_s * ratio ** k
 

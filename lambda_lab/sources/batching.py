@@ -193,3 +193,11 @@ def _entry_problem(entry: Any, known: set[str]) -> str | None:
     if ident not in known:
         return f"unknown itemIdentifier {ident!r}"
     return None
+
+
+def reported_failures(response: Any) -> set[str]:
+    """Message ids a handler listed in ``batchItemFailures`` (whether or not Lambda reads them)."""
+    if not isinstance(response, dict) or not isinstance(response.get("batchItemFailures"), list):
+        return set()
+    return {e["itemIdentifier"] for e in response["batchItemFailures"]
+            if isinstance(e, dict) and isinstance(e.get("itemIdentifier"), str)}

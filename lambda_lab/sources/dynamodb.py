@@ -475,9 +475,15 @@ class StreamEventSourceMapping:
         self._retry(shard, lane, batch, counts=True)
 
     def _succeeded(self, lane: _Lane, batch: _Batch, records: list[_Record], inv: Invocation) -> None:
+        """The checkpoint moves past ``records``: processed, unless the handler said otherwise unheard."""
         lane.failures = 0
+        unheard = batching.reported_failures(inv.result) if not self.report_batch_item_failures else set()
         for r in records:
-            self.lab.ledger.end(r.entry, L.PROCESSED, self.table, L.LAMBDA)
+            if r.sequence in unheard:
+                self.lab.ledger.end(r.entry, L.DROPPED, "checkpointed unprocessed: ReportBatchItemFailures is off",
+                                    L.LAMBDA)
+            else:
+                self.lab.ledger.end(r.entry, L.PROCESSED, self.table, L.LAMBDA)
         if self.tumbling_window_s:
             result = inv.result if isinstance(inv.result, dict) else {}
             lane.state[batch.window] = result.get("state", lane.state.get(batch.window, {}))

@@ -771,7 +771,7 @@ class SqsEventSourceMapping:
         # moto's delete (the chapters show a slow handler's duplicates ending).
         stale = {i for i in outcome.succeeded if not self._is_current(batch.messages[i])} if self.fifo else set()
         self._delete([batch.messages[i] for i in outcome.succeeded if i not in stale])
-        silently_lost = _reported_failures(inv.result) if not self.report_batch_item_failures else set()
+        silently_lost = batching.reported_failures(inv.result) if not self.report_batch_item_failures else set()
         for i in outcome.succeeded:
             self._depth.pop(i, None)
             still_queued = i in stale and i in self._receipt
@@ -850,14 +850,6 @@ class SqsEventSourceMapping:
         elif not candidates:
             candidates.append(now + IDLE_POLL_MAX_S)  # idle; a send through the lab wakes it sooner
         self._schedule_poll(min(candidates))
-
-
-def _reported_failures(response: Any) -> set[str]:
-    """Message ids a handler listed in ``batchItemFailures`` (whether or not Lambda reads them)."""
-    if not isinstance(response, dict) or not isinstance(response.get("batchItemFailures"), list):
-        return set()
-    return {e["itemIdentifier"] for e in response["batchItemFailures"]
-            if isinstance(e, dict) and isinstance(e.get("itemIdentifier"), str)}
 
 
 def _mapping_uuid(queue_arn: str, function: str, seed: int) -> str:
