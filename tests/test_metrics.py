@@ -235,7 +235,7 @@ def test_every_metric_is_named_as_aws_names_it():
     lambda_names = [m.name for m in METRICS if m.namespace == "AWS/Lambda"]
     assert lambda_names == ["Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions",
                             "DeadLetterErrors", "DestinationDeliveryFailures", "RecursiveInvocationsDropped",
-                            "AsyncEventsReceived", "AsyncEventAge", "AsyncEventsDropped"]
+                            "AsyncEventsReceived", "AsyncEventAge", "AsyncEventsDropped", "IteratorAge"]
     assert [m.name for m in METRICS if m.namespace == "AWS/SQS"] == [
         "ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"]
 

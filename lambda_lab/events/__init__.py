@@ -14,20 +14,11 @@ from __future__ import annotations
 import importlib
 
 #: ``eventSource`` -> the module of this package that builds that source's events.
-MODULES = {"aws:s3": "s3", "aws:sns": "sns", "aws:sqs": "sqs"}
-
-#: Display fields of sources whose module arrives with its chapter (04 DynamoDB Streams).
-#: A module here has the whole shape above, so until then their fields wait in this table; the
-#: chapter that writes ``events/dynamodb.py`` moves them there.
-_WITHOUT_MODULE: dict[str, tuple[str, ...]] = {
-    "aws:dynamodb": ("eventName", "dynamodb.Keys", "dynamodb.NewImage", "dynamodb.OldImage",
-                     "dynamodb.SequenceNumber"),
-}
-
+MODULES = {"aws:dynamodb": "dynamodb", "aws:s3": "s3", "aws:sns": "sns", "aws:sqs": "sqs"}
 
 def display_fields(event_source: str | None) -> tuple[str, ...] | None:
     """The paths into one record of ``event_source`` that a handler author reads; None if unknown."""
     name = MODULES.get(event_source or "")
     if name is None:
-        return _WITHOUT_MODULE.get(event_source or "")
+        return None
     return importlib.import_module(f"{__name__}.{name}").DISPLAY_FIELDS

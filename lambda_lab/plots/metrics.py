@@ -20,7 +20,7 @@ from .palette import COLORS
 
 #: Metrics drawn as lines (per-period levels and times); the others are per-period bars (counts).
 LINES = ("Duration", "ConcurrentExecutions", "AsyncEventAge", "ApproximateNumberOfMessagesVisible",
-         "ApproximateAgeOfOldestMessage")
+         "ApproximateAgeOfOldestMessage", "IteratorAge")
 
 #: A metric's colour (palette name); metrics not listed use ``line``.
 METRIC_COLORS = {"Invocations": "success", "Errors": "error", "Throttles": "throttled",
