@@ -1,7 +1,8 @@
 """Figures: DataFrame in, matplotlib Figure out, one idea each, laid out like ``events/``.
 
 ``invocations`` (any function: timeline, concurrency), ``async_retries`` (the asynchronous retry
-schedule), ``sqs`` (deliveries per message), ``metrics`` (CloudWatch-style panels). Colours come
+schedule), ``sqs`` (deliveries per message), ``sns`` (two retry layers), ``dynamodb`` (how long
+records waited in a shard), ``metrics`` (CloudWatch-style panels). Colours come
 from ``palette``. The data behind each figure comes from a separate function so tests can check it.
 """
 

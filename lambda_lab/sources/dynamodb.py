@@ -5,11 +5,12 @@ services-dynamodb-errorhandling.html):
 
 * reads each shard of the stream with ``describe_stream``, ``get_shard_iterator`` and
   ``get_records`` (never moto's internals), from ``TRIM_HORIZON`` or ``LATEST``;
-* polls 4 times a second per shard, but only when something can have been written: a write
-  through ``lab.client("dynamodb")`` (or ``expire_ttl``) wakes the poller at the next quarter
-  second, the end of an invocation looks again (a handler may have written), and anything
-  else is found by an idle look that backs off from 1 s to 5 minutes. moto's idle
-  ``get_records`` costs about 2 ms, so hours of virtual time stay cheap;
+* polls 4 times a second per shard, but only when something can have been written to its
+  table: a write to it through ``lab.client("dynamodb")`` (or ``expire_ttl``) wakes the
+  poller at the next quarter second, and the end of each invocation looks again (a handler
+  may have written). moto's idle ``get_records`` costs about 2 ms, so a poller that looked
+  4 times a second would make hours of virtual time slow. Writes through a client the lab did
+  not make are seen at the next of those, or at ``mapping.poll()``;
 * a batch closes on ``batch_size``, the batching window or the 6 MB payload cap, and holds
   records of one shard (of one lane, with ``parallelization_factor``) in stream order;
 * one batch in flight per shard; with ``parallelization_factor`` N, records go to N lanes by
@@ -84,8 +85,6 @@ ERRORS_URL = "https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-err
 STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
 #: Seconds between two polls of a shard: "a base rate of 4 times per second".
 POLL_INTERVAL_S = 1 / limits.DDB_POLLS_PER_S
-#: The idle look for writes the lab did not see (clients it did not make), seconds.
-IDLE_POLL_MIN_S, IDLE_POLL_MAX_S = 1.0, 300.0
 #: GetRecords returns at most 1,000 records a call (its default Limit).
 GET_RECORDS_MAX = 1_000
 #: The lab's retry interval for a failed batch: AWS publishes none.
@@ -265,12 +264,13 @@ class StreamEventSourceMapping:
         self.iterator_ages: list[tuple[float, float]] = []
         self._images: dict[str, Any] = {}  # item key -> last NewImage read (NEW_IMAGE views)
         self._poll_task: Any = None
-        self._written = False  # a write through the lab's client since the last poll
-        self._idle_s = IDLE_POLL_MIN_S
+        self._written = False  # a write to the table through the lab's client since the last poll
         self._hook_id = f"lambda-lab-ddb-{next(_HOOK_IDS)}"
-        lab.client("dynamodb").meta.events.register("after-call.dynamodb", self._after_write, unique_id=self._hook_id)
+        lab.client("dynamodb").meta.events.register("before-parameter-build.dynamodb", self._before_write,
+                                                    unique_id=self._hook_id)
         _registry(lab).setdefault(self.table, [])
-        if enabled:
+        if enabled:  # TRIM_HORIZON finds records already there
+            self._written = True
             self._schedule_poll(self._next_tick())
 
     # --- the stream ----------------------------------------------------------------
@@ -278,12 +278,19 @@ class StreamEventSourceMapping:
         return self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id,
                                                ShardIteratorType=self.starting_position)["ShardIterator"]
 
-    def _after_write(self, model: Any = None, **_: Any) -> None:
-        """A write through the lab's client: look at the shard at the next quarter second."""
-        if model is not None and model.name in WRITES and self.enabled and not self.stopped:
+    def _before_write(self, params: dict[str, Any], model: Any = None, **_: Any) -> None:
+        """A write to the table through the lab's client: look at the shard at the next quarter second."""
+        if model is None or model.name not in WRITES or not self.enabled or self.stopped:
+            return
+        tables = _tables(model.name, params)
+        if tables is None or self.table in tables:
             self._written = True
-            self._idle_s = IDLE_POLL_MIN_S
             self._schedule_poll(self._next_tick())
+
+    def poll(self) -> None:
+        """Look at the stream at the next quarter second (after writes the lab could not hear)."""
+        self._written = True
+        self._schedule_poll(self._next_tick())
 
     def _next_tick(self) -> float:
         """The next poll instant after now on the lab's 4-per-second grid (epoch s)."""
@@ -303,13 +310,10 @@ class StreamEventSourceMapping:
         if self.stopped or not self.enabled:
             return
         self._written = False
-        read = sum(self._read(shard) for shard in self.shards)
-        self._idle_s = IDLE_POLL_MIN_S if read else min(IDLE_POLL_MAX_S, self._idle_s * 2)
         for shard in self.shards:
+            self._read(shard)
             for lane in shard.lanes:
                 self._dispatch(shard, lane)
-        if not self.busy():
-            self._schedule_poll(self.lab.clock.now() + self._idle_s)
 
     def _read(self, shard: _Shard) -> int:
         """Read what the shard holds after the mapping's position; return how many records were new."""
@@ -511,8 +515,6 @@ class StreamEventSourceMapping:
         """The lane is free: read what arrived meanwhile (a handler may have written) and go on."""
         self._read(shard)
         self._dispatch(shard, lane)
-        if not self.busy():
-            self._schedule_poll(self.lab.clock.now() + self._idle_s)
 
     # --- tumbling windows ----------------------------------------------------------
     def _window_ended(self, shard: _Shard, lane: _Lane) -> bool:
@@ -604,7 +606,7 @@ class StreamEventSourceMapping:
             for lane in shard.lanes:
                 if lane.task is not None:
                     lane.task.cancel()
-        self.lab.client("dynamodb").meta.events.unregister("after-call.dynamodb", unique_id=self._hook_id)
+        self.lab.client("dynamodb").meta.events.unregister("before-parameter-build.dynamodb", unique_id=self._hook_id)
 
     def __repr__(self) -> str:
         state = "Enabled" if self.enabled and not self.stopped else "Disabled"
@@ -658,6 +660,18 @@ def _describe(streams: Any, stream_arn: Any) -> dict[str, Any]:
     except ClientError as error:
         raise ConfigurationError(f"stream {stream_arn} cannot be read ({error.response['Error'].get('Code')}): "
                                  f"enable the table's stream (StreamSpecification) first ({URL})") from None
+
+
+def _tables(operation: str, params: dict[str, Any]) -> set[str] | None:
+    """The tables a write names; None for PartiQL, whose statements name them in text."""
+    if "TableName" in params:
+        return {params["TableName"]}
+    if operation == "BatchWriteItem":
+        return set(params.get("RequestItems", {}))
+    if operation == "TransactWriteItems":
+        return {op.get("TableName") for item in params.get("TransactItems", []) for op in item.values()
+                if isinstance(op, dict)}
+    return None
 
 
 def _pending(task: Any) -> bool:
