@@ -235,21 +235,15 @@ class StreamEventSourceMapping:
                  parallelization_factor: int = limits.PARALLELIZATION_FACTOR_DEFAULT, on_failure: str | None = None,
                  report_batch_item_failures: bool = False, tumbling_window_s: int = 0, filter_patterns: Any = None,
                  enabled: bool = True):
-        validate(batch_size=batch_size, starting_position=starting_position,
-                 maximum_batching_window_s=maximum_batching_window_s, maximum_retry_attempts=maximum_retry_attempts,
-                 maximum_record_age_s=maximum_record_age_s, parallelization_factor=parallelization_factor,
-                 tumbling_window_s=tumbling_window_s, bisect_batch_on_function_error=bisect_batch_on_function_error,
-                 report_batch_item_failures=report_batch_item_failures, enabled=enabled)
-        if on_failure is not None:
-            check_destination(lab, on_failure)
-        self.filters = batching.normalize_filters(filter_patterns)
         self.lab, self.stream_arn, self.fn = lab, stream_arn, fn
-        self.batch_size, self.window_s = batch_size, maximum_batching_window_s
-        self.bisect = bisect_batch_on_function_error
-        self.maximum_retry_attempts, self.maximum_record_age_s = maximum_retry_attempts, maximum_record_age_s
-        self.parallelization_factor = parallelization_factor
-        self.on_failure, self.report_batch_item_failures = on_failure, report_batch_item_failures
-        self.tumbling_window_s, self.starting_position = tumbling_window_s, starting_position
+        self.starting_position = starting_position
+        self._configure(dict(
+            batch_size=batch_size, maximum_batching_window_s=maximum_batching_window_s,
+            bisect_batch_on_function_error=bisect_batch_on_function_error,
+            maximum_retry_attempts=maximum_retry_attempts, maximum_record_age_s=maximum_record_age_s,
+            parallelization_factor=parallelization_factor, on_failure=on_failure,
+            report_batch_item_failures=report_batch_item_failures, tumbling_window_s=tumbling_window_s,
+            filter_patterns=filter_patterns, enabled=enabled))
         self.streams = lab.client("dynamodbstreams")
         description = _describe(self.streams, stream_arn)
         self.view_type = description["StreamViewType"]
@@ -257,7 +251,7 @@ class StreamEventSourceMapping:
         self.uuid = _mapping_uuid(stream_arn, fn.name, lab.seed)
         self.shards = [_Shard(s["ShardId"], self._iterator(s["ShardId"]),
                               [_Lane(i) for i in range(parallelization_factor)]) for s in description["Shards"]]
-        self.enabled, self.stopped = enabled, False
+        self.stopped = False
         #: MODIFY records moto wrote for updates that changed nothing, skipped (AWS writes none).
         self.unchanged = 0
         #: (seconds since the lab started, IteratorAge in ms) for every attempt, for lab.metrics().
@@ -272,6 +266,64 @@ class StreamEventSourceMapping:
         if enabled:  # TRIM_HORIZON finds records already there
             self._written = True
             self._schedule_poll(self._next_tick())
+
+    # --- settings ------------------------------------------------------------------
+    def _configure(self, settings: dict[str, Any]) -> None:
+        """Check every setting, then apply them all (a refused change leaves the mapping as it was)."""
+        validate(starting_position=self.starting_position,
+                 **{k: v for k, v in settings.items() if k not in ("on_failure", "filter_patterns")})
+        if settings["on_failure"] is not None:
+            check_destination(self.lab, settings["on_failure"])
+        filters = batching.normalize_filters(settings["filter_patterns"])
+        self.settings = dict(settings)
+        self.filters = filters
+        self.batch_size, self.window_s = settings["batch_size"], settings["maximum_batching_window_s"]
+        self.bisect = settings["bisect_batch_on_function_error"]
+        self.maximum_retry_attempts = settings["maximum_retry_attempts"]
+        self.maximum_record_age_s = settings["maximum_record_age_s"]
+        self.parallelization_factor = settings["parallelization_factor"]
+        self.on_failure = settings["on_failure"]
+        self.report_batch_item_failures = settings["report_batch_item_failures"]
+        self.tumbling_window_s = settings["tumbling_window_s"]
+        self.enabled = settings["enabled"]
+
+    def update(self, **changes: Any) -> "StreamEventSourceMapping":
+        """Change settings as UpdateEventSourceMapping does (same names as ``lab.stream_trigger``).
+
+        Retries, bisect, destination, batch size and window apply from the next batch, the
+        batch being retried included. ``starting_position`` cannot change (AWS refuses it too);
+        ``parallelization_factor`` and ``tumbling_window_s`` change only while nothing is
+        waiting or in flight (the lab's limit).
+        """
+        unknown = sorted(set(changes) - set(self.settings))
+        if unknown:
+            raise ConfigurationError(f"UpdateEventSourceMapping cannot change {', '.join(unknown)}; it changes "
+                                     f"{', '.join(sorted(self.settings))} ({PARAMETERS_URL})")
+        lanes_change = any(k in changes and changes[k] != self.settings[k]
+                           for k in ("parallelization_factor", "tumbling_window_s"))
+        if lanes_change and self.busy():
+            raise ConfigurationError("the lab changes parallelization_factor and tumbling_window_s only while no "
+                                     "record waits or is in flight: run the lab until idle first (a lab limit)")
+        was_enabled = self.enabled
+        self._configure({**self.settings, **changes})
+        if lanes_change:
+            for shard in self.shards:
+                shard.lanes = [_Lane(i) for i in range(self.parallelization_factor)]
+        if self.enabled and not was_enabled:
+            self.poll()
+        return self
+
+    def disable(self) -> None:
+        """Stop reading the stream (State Disabled); a batch in flight still finishes."""
+        self.update(enabled=False)
+
+    def enable(self) -> None:
+        """Read the stream again from the checkpoint (State Enabled)."""
+        self.update(enabled=True)
+
+    @property
+    def state(self) -> str:
+        return "Enabled" if self.enabled and not self.stopped else "Disabled"
 
     # --- the stream ----------------------------------------------------------------
     def _iterator(self, shard_id: str) -> str:
@@ -609,8 +661,7 @@ class StreamEventSourceMapping:
         self.lab.client("dynamodb").meta.events.unregister("before-parameter-build.dynamodb", unique_id=self._hook_id)
 
     def __repr__(self) -> str:
-        state = "Enabled" if self.enabled and not self.stopped else "Disabled"
-        return f"StreamEventSourceMapping({self.table} -> {self.fn.name}, {state}, batch {self.batch_size})"
+        return f"StreamEventSourceMapping({self.table} -> {self.fn.name}, {self.state}, batch {self.batch_size})"
 
 
 # --------------------------------------------------------------- TTL: what DynamoDB does on its own
