@@ -32,6 +32,7 @@
 # %%
 import json
 
+import matplotlib.pyplot as plt
 import pandas as pd
 from boto3.dynamodb.types import TypeDeserializer
 
@@ -167,7 +168,7 @@ def audit_handler(event, context):
     for record in event["Records"]:
         old = record["dynamodb"].get("OldImage", {})
         new = record["dynamodb"].get("NewImage", {})
-        changed = {name: (old.get(name), new.get(name)) for name in old.keys() | new.keys()
+        changed = {name: (old.get(name), new.get(name)) for name in sorted(old.keys() | new.keys())
                    if old.get(name) != new.get(name)}
         audit.append((record["eventName"], record["dynamodb"]["Keys"]["user_id"]["S"], changed))
 
@@ -260,7 +261,8 @@ lab.outcomes("charge")["ending"].value_counts()
 # after hour ([monitoring-metrics-types](https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html)):
 
 # %%
-plots.metrics.console(lab.metrics(period_s=3_600), ["Invocations", "Errors", "IteratorAge"], dimension="charge");
+plots.metrics.console(lab.metrics(period_s=3_600), ["Invocations", "Errors", "IteratorAge"], dimension="charge")
+plt.show()
 
 # %% [markdown]
 # The lab retries a failed batch after 1 s, doubling to 60 s: AWS retries but does not publish
@@ -269,7 +271,8 @@ plots.metrics.console(lab.metrics(period_s=3_600), ["Invocations", "Errors", "It
 
 # %%
 lab.run(18 * 3_600 + 60)
-plots_ddb.waits(lab.outcomes("charge"), lab.clock.elapsed(), title="orders: the bad order blocks the shard for 24 h");
+plots_ddb.waits(lab.outcomes("charge"), lab.clock.elapsed(), title="orders: the bad order blocks the shard for 24 h")
+plt.show()
 
 # %% [markdown]
 # The bad order and the good order written with it expired unprocessed (`dropped`, trimmed after
@@ -383,28 +386,37 @@ lab.run_until_idle()
 # 10 pages, with a factor of 1 and of 5:
 
 # %%
-runs, orders_seen = {}, {}
+def click_counter(seen):
+    """A handler that notes (page, click number) for every record, in the order it gets them."""
+    def handler(event, context):
+        seen.extend((r["dynamodb"]["Keys"]["page"]["S"], int(r["dynamodb"]["NewImage"]["n"]["N"]))
+                    for r in event["Records"])
+    return handler
+
+
+runs, clicks_seen = {}, {}
 for factor in (1, 5):
     table = f"clicks-{factor}"
-    stream = create_table(lab, table, key="page")
-    seen = orders_seen[factor] = []
-    handler = (lambda seen: lambda event, context: seen.extend(
-        (r["dynamodb"]["Keys"]["page"]["S"], int(r["dynamodb"]["NewImage"]["n"]["N"])) for r in event["Records"]))(seen)
-    fn = lab.function(table, handler, duration_ms=200)
-    lab.stream_trigger(stream, fn, batch_size=5, parallelization_factor=factor)
+    clicks_seen[factor] = []
+    fn = lab.function(table, click_counter(clicks_seen[factor]), duration_ms=200)
+    lab.stream_trigger(create_table(lab, table, key="page"), fn, batch_size=5, parallelization_factor=factor)
     for n in range(50):
         ddb.put_item(TableName=table, Item={"page": {"S": f"page-{n % 10}"}, "n": {"N": str(n)}})
     lab.run_until_idle()
     runs[f"factor {factor}"] = lab.log.to_frame(table)
-plots.invocations.concurrency_comparison(runs, title="One shard, parallelization factor 1 and 5");
+plots.invocations.concurrency_comparison(runs, title="One shard, parallelization factor 1 and 5")
+plt.show()
 
 # %% [markdown]
 # Five batches at once from one shard, and each page's clicks still arrive in order, because
 # records are spread over the five by their key:
 
 # %%
-{factor: all(ns == sorted(ns) for ns in [[n for p, n in seen if p == page] for page in {p for p, _ in seen}])
- for factor, seen in orders_seen.items()}
+def in_order_per_page(seen):
+    return all([n for p, n in seen if p == page] == sorted(n for p, n in seen if p == page) for page, _ in seen)
+
+
+{f"factor {factor}": in_order_per_page(seen) for factor, seen in clicks_seen.items()}
 
 # %% [markdown]
 # ### 5.6 Deletes nobody asked for: TTL
