@@ -509,4 +509,4 @@ check.filter_policy(lab, ex3_policy, ex3_scope)
 lab.close()
 
 # %% [markdown] tags=["navigation"]
-# [← 02 · SQS](02_sqs.ipynb) · [index](index.md) · [07 · Event storms →](07_event_storms.ipynb)
+# [← 02 · SQS](02_sqs.ipynb) · [index](index.md) · [04 · DynamoDB Streams →](04_dynamodb_streams.ipynb)

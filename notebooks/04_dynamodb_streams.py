@@ -612,3 +612,6 @@ check.exactly_once(lab, ex3_handler)
 
 # %%
 lab.close()
+
+# %% [markdown] tags=["navigation"]
+# [← 03 · SNS](03_sns.ipynb) · [index](index.md) · [07 · Event storms →](07_event_storms.ipynb)

@@ -567,4 +567,4 @@ check.ex3(choose_max_concurrency)
 # - Check from the command line: `python -m lambda_lab.sim storm --events 100000 --mode async --json`.
 
 # %% [markdown] tags=["navigation"]
-# [← 03 · SNS](03_sns.ipynb) · [index](index.md)
+# [← 04 · DynamoDB Streams](04_dynamodb_streams.ipynb) · [index](index.md)
