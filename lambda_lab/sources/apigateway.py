@@ -32,13 +32,17 @@ response").
 What goes wrong, and what the client sees (checked against AWS's pages and re:Post; the
 source of every cell is in ``ERROR_TABLE_SOURCES``)::
 
-    case                                   REST API (1.0)                                HTTP API (2.0)
-    function error (incl. its own timeout) 502 {"message": "Internal server error"}      500 {"message":"Internal Server Error"}
-    malformed proxy response               502 {"message": "Internal server error"}      500 {"message":"Internal Server Error"}
-    Lambda rejects the invoke (429, 413)   500 {"message": "Internal server error"}      500 {"message":"Internal Server Error"}
-    integration timeout (29 s / 30 s)      504 {"message": "Endpoint request timed out"} 503 {"message":"Service Unavailable"}
-    stage or account throttling            429 {"message":"Too Many Requests"}           429 {"message":"Too Many Requests"}
-    no route matches                       403 {"message":"Missing Authentication Token"} 404 {"message":"Not Found"}
+    case                                  REST API (payload 1.0)         HTTP API (payload 2.0)
+    function error (or its own timeout)   502 "Internal server error"    500 "Internal Server Error"
+    malformed proxy response              502 "Internal server error"    500 "Internal Server Error"
+    Lambda rejects the invoke (429, 413)  500 "Internal server error"    500 "Internal Server Error"
+    integration timeout (29 s / 30 s)     504 "Endpoint request timed    503 "Service Unavailable"
+                                              out"
+    stage or account throttling           429 "Too Many Requests"        429 "Too Many Requests"
+    no route matches                      403 "Missing Authentication    404 "Not Found"
+                                              Token"
+
+Each body is ``{"message": ...}`` (exact bytes in ``ERRORS``).
 
 After an integration timeout the function goes on to its own end: its invocation in
 ``lab.log`` has its full duration and keeps its environment busy, while the client already
@@ -51,7 +55,8 @@ Response rules. Payload 1.0 (REST, and HTTP APIs set to 1.0) requires the proxy 
 multi-value one wins a name given in both). Payload 2.0 infers a response from any JSON
 without ``statusCode`` (200, ``content-type: application/json``, the JSON as body, a string as
 itself); with ``statusCode`` it is the explicit form, whose ``cookies`` become ``set-cookie``
-headers. ``isBase64Encoded: true`` bodies are decoded: always on an HTTP API, on a REST API
+headers (the lab also merges a ``multiValueHeaders`` there, which AWS documents for 1.0 only,
+and ignores other keys). ``isBase64Encoded: true`` bodies are decoded: always on an HTTP API, on a REST API
 only when the request's ``Accept`` names one of the API's ``binaryMediaTypes`` (otherwise the
 client gets the base64 text, as from AWS).
 
@@ -100,15 +105,18 @@ if TYPE_CHECKING:
 SOURCE = "apigateway"
 
 # --- AWS numbers, each cited (the lead moves them to limits.py) ---------------------------------
-REST_QUOTAS_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html"
+_APIGW_GUIDE = "https://docs.aws.amazon.com/apigateway/latest/developerguide/"
+REST_QUOTAS_URL = _APIGW_GUIDE + "api-gateway-execution-service-limits-table.html"
 HTTP_QUOTAS_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html"
-TIMEOUT_NEWS_URL = "https://aws.amazon.com/about-aws/whats-new/2024/06/amazon-api-gateway-integration-timeout-limit-29-seconds/"
+TIMEOUT_NEWS_URL = ("https://aws.amazon.com/about-aws/whats-new/2024/06/"
+                    "amazon-api-gateway-integration-timeout-limit-29-seconds/")
 THROTTLING_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html"
 HTTP_THROTTLING_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html"
 HTTP_ROUTES_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html"
 REST_PROXY_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-set-up-simple-proxy.html"
-HTTP_LAMBDA_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html"
+HTTP_LAMBDA_URL = _APIGW_GUIDE + "http-api-develop-integrations-lambda.html"
 REST_LAMBDA_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html"
+ACCOUNT_QUOTAS_URL = _APIGW_GUIDE + "limits.html"
 STAGE_NAME_URL = "https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html"
 ENDPOINT_TYPES_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-endpoint-types.html"
 
@@ -126,8 +134,10 @@ HTTP_TIMEOUT_MIN_MS = 50
 HTTP_TIMEOUT_MAX_MS = 30_000
 # THROTTLING_URL: "By default, API Gateway limits the steady-state request rate to 10,000 requests
 # per second (rps). It limits the burst (that is, the maximum bucket size) to 5,000 requests across
-# all APIs within an AWS account." Stage limits above these are bounded by them. HTTP APIs use the
-# same token bucket (HTTP_THROTTLING_URL; HTTP_QUOTAS_URL: 10,000 RPS, burst 5,000).
+# all APIs within an AWS account." Stage limits above these are bounded by them. HTTP APIs share the
+# quota and the token bucket (ACCOUNT_QUOTAS_URL: "Throttle quota per account, per Region across HTTP
+# APIs, REST APIs, ... 10,000 requests per second (RPS) ... using a maximum bucket capacity of 5,000
+# requests"; 2,500 / 1,250 in some newer Regions, not us-east-1).
 ACCOUNT_RATE_PER_S = 10_000.0
 ACCOUNT_BURST = 5_000
 # REST_QUOTAS_URL and HTTP_QUOTAS_URL: "Payload size | 10 MB | No"; Lambda's synchronous 6 MB
@@ -144,8 +154,6 @@ METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 # --- Real-time safety nets (not AWS numbers): only reached when something is stuck ---------------
 #: Real seconds a server request waits for the lab's lock before answering 503.
 LOCK_WAIT_S = 60.0
-#: Real seconds an idle keep-alive connection may stay open before the server drops it.
-IDLE_CONNECTION_S = 30.0
 #: Real seconds between the server loop's checks for ``stop()``.
 POLL_INTERVAL_S = 0.02
 
@@ -200,8 +208,9 @@ ERRORS: dict[tuple[str, str], GatewayError] = {
                                          "body is not valid base64"),
 }
 
-#: Where each cell of the error table comes from (read 2026, through the project's search tools).
-#: "issue" marks the reviewer's table in issue 16; "corrected" a cell changed from it.
+#: Where each cell of the error table comes from (read through the project's search tools). Each
+#: says whether it "confirmed" the cell of issue 16's table, "completed" it (the issue left the
+#: body out) or "added" a row the issue did not have. No cell of the issue's table was wrong.
 ERROR_TABLE_SOURCES: dict[tuple[str, str], str] = {
     ("rest", "function_error"): (
         "confirmed: https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html "
@@ -234,14 +243,16 @@ ERROR_TABLE_SOURCES: dict[tuple[str, str], str] = {
         "('My API with a Lambda integration returns {\"message\":\"Internal Server Error\"}'); 500 reported for a "
         "function error behind an HTTP API in https://github.com/awslabs/aws-lambda-cpp/issues/117"),
     ("http", "malformed"): (
-        "confirmed: same troubleshooting page (a response not in the required format is one cause of the "
-        "Internal Server Error)"),
+        "confirmed: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html "
+        "(a response not in the required format is one cause of the Internal Server Error)"),
     ("http", "rejected"): (
-        "completed (the issue's cell had no body): the Lambda rule above (Lambda rejects the invoke -> 500) with "
-        "the HTTP API's own body from its troubleshooting page; no AWS page states the throttle case for HTTP "
-        "APIs separately"),
+        "completed (the issue's cell had no body): the rule of "
+        "https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html (Lambda rejects the invoke "
+        "-> 500) with the HTTP API's own body from "
+        "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html; no AWS "
+        "page states the throttle case for HTTP APIs separately"),
     ("http", "timeout"): (
-        "confirmed from re:Post and users, not from an AWS guide page: "
+        "confirmed (from re:Post and users, not from an AWS guide page): "
         "https://repost.aws/questions/QUY-RwZFRdTAa-rf6JrNTLRQ/status-codes-http-api-gateway-proxy (503 when the "
         "API can't receive a response from the integration), https://github.com/anomalyco/sst/issues/2232 "
         "(503 'Service Unavailable' while the function still runs), "
@@ -258,7 +269,9 @@ ERROR_TABLE_SOURCES: dict[tuple[str, str], str] = {
     ("rest", "bad_base64"): (
         "added: API_CONFIGURATION_ERROR (500) covers 'when base64 decoding fails on binary data', "
         "https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html"),
-    ("http", "bad_base64"): "added: the lab treats an undecodable body as a malformed response (assumption)",
+    ("http", "bad_base64"): (
+        "added: the lab treats a body that is not base64 as a malformed response (an assumption; the response "
+        "format is " + HTTP_LAMBDA_URL + ")"),
 }
 
 
@@ -412,8 +425,9 @@ def _check_unique(routes: list[Route], kind: str) -> None:
     for route in routes:
         shape = (route.method, tuple("{}" if _variable(p) else p for p in route.parts), route.greedy)
         if shape in seen:
+            url = HTTP_ROUTES_URL if kind == "http" else REST_PROXY_URL
             raise ConfigurationError(f"routes {seen[shape].key!r} and {route.key!r} match the same requests; API "
-                                     f"Gateway refuses the second ({HTTP_ROUTES_URL if kind == 'http' else REST_PROXY_URL})")
+                                     f"Gateway refuses the second ({url})")
         seen[shape] = route
     if kind != "rest":
         return
@@ -445,7 +459,6 @@ class Reply:
 
 
 _V1_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
-_V2_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"})
 #: Headers a function cannot set: hop-by-hop ones and the length (API Gateway computes it).
 _DROPPED = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"})
 #: Headers API Gateway keeps for itself and renames the function's to ``x-amzn-Remapped-<name>``.
@@ -470,10 +483,7 @@ def v2_response(result: Any) -> Reply:
     if not (isinstance(result, dict) and "statusCode" in result):
         body = result if isinstance(result, str) else jsonlib.dumps(result)
         return Reply(200, [("content-type", "application/json")], body.encode())
-    extra = sorted(set(result) - _V2_KEYS)
-    if extra:
-        raise Malformed(f"unexpected field(s) {', '.join(extra)} (allowed: {', '.join(sorted(_V2_KEYS))})")
-    status = _status(result)
+    status = _status(result)  # other keys are ignored: 2.0 is lenient where 1.0 is strict
     headers = _merged_headers(result.get("headers"), result.get("multiValueHeaders"))
     cookies = result.get("cookies")
     if cookies is not None:
@@ -643,7 +653,8 @@ class Api:
         self.table = RouteTable(routes, kind)
         for route in self.table:
             if route.fn.lab is not lab:
-                raise ConfigurationError(f"route {route.key!r}: the function must come from this lab's lab.function(...)")
+                raise ConfigurationError(
+                    f"route {route.key!r}: the function must come from this lab's lab.function(...)")
         self.id = _api_id(lab)
         self.throttle_rate_per_s = min(ACCOUNT_RATE_PER_S, ACCOUNT_RATE_PER_S if throttle_rate_per_s is None
                                        else throttle_rate_per_s)
@@ -651,11 +662,12 @@ class Api:
         self._bucket = TokenBucket(self.throttle_rate_per_s, self.throttle_burst, lab.clock.now())
         self._rng = random.Random(f"{lab.seed}/{self.id}")
         self._rows: list[dict[str, Any]] = []
-        self._log: list[str] = []
+        self._log: list[tuple[float, str, str]] = []  # (epoch s, request id, text): formatted by log()
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
+        self._request_threads: list[threading.Thread] = []
         self._connections_lock = threading.Lock()
 
     # --- addresses --------------------------------------------------------------------------
@@ -761,10 +773,11 @@ class Api:
 
         self.lab.ledger.attempt(entry)
         try:
-            check_request(event, limits.SYNC_PAYLOAD_MAX_BYTES, "RequestResponse")
+            if _may_exceed_invoke_limit(request):
+                check_request(event, limits.SYNC_PAYLOAD_MAX_BYTES, "RequestResponse")
         except RequestEntityTooLargeException:
-            return self._finish(row, context, self._gateway("rejected", " with status: 413",
-                                                                    "Lambda rejected the invoke (413)"), now, 0.0, entry)
+            too_big = self._gateway("rejected", " with status: 413", "Lambda rejected the invoke (413)")
+            return self._finish(row, context, too_big, now, 0.0, entry)
         inv = self.lab.runtime.execute(fn, event, source=SOURCE, depth=self.lab.runtime.current_depth() + 1)
         entry.request_id = inv.request_id
         integration_ms = inv.init_duration_ms + inv.duration_ms
@@ -834,12 +847,11 @@ class Api:
         return [("apigw-requestid", context.request_id)]
 
     def _log_request(self, row: dict, message: str | None, now: float, answered: float) -> None:
-        stamp = _log_time(now)
-        self._log.append(f"{stamp} : ({row['request_id']}) {row['method']} {row['path']} -> "
-                         f"{row['route'] or 'no route'}")
+        rid = row["request_id"]
+        self._log.append((now, rid, f"{row['method']} {row['path']} -> {row['route'] or 'no route'}"))
         if message:
-            self._log.append(f"{_log_time(answered)} : ({row['request_id']}) {message}")
-        self._log.append(f"{_log_time(answered)} : ({row['request_id']}) Method completed with status: {row['status']}")
+            self._log.append((answered, rid, message))
+        self._log.append((answered, rid, f"Method completed with status: {row['status']}"))
 
     def _route_path(self, raw_path: str) -> str | None:
         """The path after the stage (``/prod/users/1`` -> ``/users/1``), or None for another stage."""
@@ -875,7 +887,8 @@ class Api:
     def log(self) -> str:
         """API Gateway's side of every request, one line per step, in its execution log's words."""
         with self.lab.lock:
-            return "\n".join(self._log) + ("\n" if self._log else "")
+            lines = [f"{_log_time(at)} : ({rid}) {text}" for at, rid, text in self._log]
+        return "".join(line + "\n" for line in lines)
 
     # --- a real server ----------------------------------------------------------------------
     def serve(self) -> str:
@@ -891,6 +904,8 @@ class Api:
         self._stopping.clear()
         server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_request_handler())
         server.lambda_lab_api = self
+        # socketserver never joins daemon request threads; the lab starts them itself so stop() can.
+        server.process_request = lambda request, address: self._start_request_thread(server, request, address)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL_S},
                                   name=f"lambda-lab-api-{self.id}", daemon=True)
         self._server, self._thread = server, thread
@@ -903,17 +918,29 @@ class Api:
         if server is None:
             return
         self._stopping.set()  # requests still waiting for the lab's lock answer 503 and leave
-        server.shutdown()  # the accept loop ends; its finally closes the socket and joins request threads
+        server.shutdown()  # the accept loop ends; its finally closes the listening socket
         with self._connections_lock:
             for conn in self._connections:  # idle keep-alive connections: end their read, not their write
                 _shut_read(conn)
         if thread is not None:
-            thread.join()
+            thread.join()  # no request thread starts after this
+        for request_thread in self._request_threads:
+            if request_thread is not threading.current_thread():  # stop() called by a handler behind it
+                request_thread.join()
+        self._request_threads.clear()
         self._server = self._thread = None
 
     def pending(self) -> bool:
         """Requests are synchronous: nothing ever waits in an API (``lab.run_until_idle`` ignores it)."""
         return False
+
+    def _start_request_thread(self, server: Any, request: Any, address: Any) -> None:
+        """One daemon thread per connection (as werkzeug's), remembered so ``stop()`` can join it."""
+        thread = threading.Thread(target=server.process_request_thread, args=(request, address), daemon=True,
+                                  name=f"lambda-lab-api-{self.id}-request")
+        self._request_threads = [t for t in self._request_threads if t.is_alive()]
+        self._request_threads.append(thread)
+        thread.start()
 
     def _track(self, conn: socket.socket) -> None:
         with self._connections_lock:
@@ -945,8 +972,8 @@ class Api:
         while not lock.acquire(timeout=POLL_INTERVAL_S * 5):
             waited += POLL_INTERVAL_S * 5
             if self._stopping.is_set() or waited >= LOCK_WAIT_S:
-                return Response(503, [("content-type", "application/json"), ("content-length", "33")],
-                                b'{"message":"Service Unavailable"}')
+                body = b'{"message":"Service Unavailable"}'
+                return Response(503, [("content-type", "application/json"), ("content-length", str(len(body)))], body)
         try:
             return self._handle(request, via="server")
         finally:
@@ -956,6 +983,21 @@ class Api:
         kind = "HttpApi" if self.kind == "http" else "RestApi"
         where = self.url or "not serving"
         return f"{kind}(id={self.id!r}, stage={self.stage!r}, routes={len(self.table.routes)}, {where})"
+
+
+#: Bytes an event adds around the request's body and headers (request context, ids, keys), with room
+#: to spare: API Gateway's own events are about 2 KB.
+_EVENT_OVERHEAD_BYTES = 64 * 1024
+
+
+def _may_exceed_invoke_limit(request: events.Request) -> bool:
+    """True unless the event is certainly under Lambda's 6 MB, so most requests skip encoding the
+    event to JSON twice (the runtime encodes it once anyway). JSON's ``\\uXXXX`` escapes turn one
+    byte into at most 6 characters; headers appear twice in 1.0 (``headers`` and
+    ``multiValueHeaders``) and the path up to four times."""
+    header_bytes = sum(len(k) + len(v) for k, v in request.headers)
+    bound = 6 * (len(request.body) + 2 * header_bytes + 4 * len(request.raw_path + request.query_string))
+    return bound + _EVENT_OVERHEAD_BYTES >= limits.SYNC_PAYLOAD_MAX_BYTES
 
 
 def _shut_read(conn: socket.socket) -> None:
@@ -1004,7 +1046,7 @@ def _handler_class() -> type:
 
     class Handler(WSGIRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway speaks it
-        timeout = IDLE_CONNECTION_S
+        # No socket timeout: it costs a poll() per read, and stop() ends idle connections itself.
 
         def make_environ(self) -> dict:
             environ = super().make_environ()
