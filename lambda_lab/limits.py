@@ -210,8 +210,8 @@ STREAM_RETRY_INFINITE = -1
 STREAM_MIN_RETRY_ATTEMPTS = 0
 STREAM_MAX_RETRY_ATTEMPTS = 10_000
 # DDB_PARAMETERS_URL: MaximumRecordAgeInSeconds default -1 (infinite), "Minimum: -1 Maximum:
-# 604,800"; the API rejects 0-59 in practice (aws-facts "Open conflicts" 3: the 60 s floor is confirmed for
-# Kinesis, not from an AWS page for DynamoDB).
+# 604,800"; the API reference's model text adds "values less than 60 and greater than -1 ... are not
+# allowed" (quoted by the SDK docs of CreateEventSourceMapping), so 0-59 are refused.
 STREAM_RECORD_AGE_INFINITE = -1
 STREAM_MIN_RECORD_AGE_S = 60
 STREAM_MAX_RECORD_AGE_S = 604_800

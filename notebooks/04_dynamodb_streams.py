@@ -604,9 +604,11 @@ check.exactly_once(lab, ex3_handler)
 #   shows it (`NEW_AND_OLD_IMAGES`, and `NEW_IMAGE` once the item's previous image was read), and
 #   delivered otherwise; records older than 24 h are treated as trimmed; TTL deletes happen when
 #   you call `lab.expire_ttl`.
-# - **Expired records** (24 h) end `dropped` in the lab; AWS does not say that its on-failure
-#   destination hears of them. The condition `RecordAgeExceeded` for `MaximumRecordAgeInSeconds`
-#   is the lab's best guess: AWS's documented sample shows only `RetryAttemptsExhausted`.
+# - **Expired records** (24 h) go to the on-failure destination when there is one (SAM's
+#   documentation of the mapping: "expired record metadata ... is sent to this destination"), else
+#   they end `dropped`. AWS's documented sample shows only the condition `RetryAttemptsExhausted`;
+#   the lab writes `RecordAgeExceeded` for records too old (`MaximumRecordAgeInSeconds`) or expired,
+#   its best guess.
 # - **Reads are free** for Lambda consumers; at most 2 readers per shard (1 for global tables)
 #   ([CostOptimization_StreamsUsage](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CostOptimization_StreamsUsage.html)).
 

@@ -96,8 +96,9 @@ RETRY = RetryPolicy("stream mapping", (Phase("retry", None, 1.0, 60.0, "doubling
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems", "ExecuteStatement",
           "BatchExecuteStatement", "ExecuteTransaction")
 _HOOK_IDS = itertools.count()
-#: The lab's name for records that outlived the stream's 24 h retention. AWS does not say that its
-#: on-failure destination hears of them, so the lab sends nothing and ends them ``dropped``.
+#: The lab's name for records that outlived the stream's 24 h retention. SAM's documentation of the
+#: mapping says "expired record metadata ... is sent to this destination"; AWS publishes no
+#: condition for it, so the invocation record says RecordAgeExceeded (the lab's choice).
 EXPIRED = "ExpiredFromStream"
 
 
@@ -245,7 +246,7 @@ class StreamEventSourceMapping:
             report_batch_item_failures=report_batch_item_failures, tumbling_window_s=tumbling_window_s,
             filter_patterns=filter_patterns, enabled=enabled))
         self.streams = lab.client("dynamodbstreams")
-        description = _describe(self.streams, stream_arn)
+        description = _describe(lab.client("dynamodb"), self.streams, stream_arn)
         self.view_type = description["StreamViewType"]
         self.table = description["TableName"]
         self.uuid = _mapping_uuid(stream_arn, fn.name, lab.seed)
@@ -435,13 +436,21 @@ class StreamEventSourceMapping:
 
     def _still_gathering(self, shard: _Shard, lane: _Lane) -> bool:
         """True while the batching window is open and the batch could still grow."""
-        if not self.window_s or len(lane.buffer) >= self.batch_size:
+        if not self.window_s or len(lane.buffer) >= self.batch_size or self._payload_full(lane):
             return False
         closes = lane.waiting_since + self.window_s
         if self.lab.clock.now() + 1e-9 >= closes:
             return False
         lane.task = self.lab.scheduler.at(closes, lambda: self._dispatch(shard, lane), "dynamodb window")
         return True
+
+    def _payload_full(self, lane: _Lane) -> bool:
+        """True when the waiting records already fill a batch's 6 MB."""
+        builder = batching.BatchBuilder(self.batch_size)
+        for record in lane.buffer:
+            if not builder.add(record.record) or builder.full:
+                return builder.capped
+        return False
 
     def _take_batch(self, lane: _Lane) -> list[_Record]:
         """Records from the head of the lane: up to the batch size, 6 MB, and one tumbling window."""
@@ -457,11 +466,12 @@ class StreamEventSourceMapping:
 
     def _skip_too_old(self, shard: _Shard, lane: _Lane) -> None:
         """Records that aged past MaximumRecordAgeInSeconds or the retention while they waited."""
-        old = []
         while lane.buffer and self._age_condition(lane.buffer[0]) is not None:
-            old.append(lane.buffer.popleft())
-        if old:
-            self._skip(shard, _Batch(old), self._age_condition(old[0]))
+            condition = self._age_condition(lane.buffer[0])
+            old = []  # a batch at a time, as they would have been invoked
+            while lane.buffer and len(old) < self.batch_size and self._age_condition(lane.buffer[0]) == condition:
+                old.append(lane.buffer.popleft())
+            self._skip(shard, _Batch(old), condition)
 
     def _age_condition(self, record: _Record) -> str | None:
         """Why ``record`` is too old to invoke with (AWS's condition), or None."""
@@ -608,8 +618,9 @@ class StreamEventSourceMapping:
         where, ending = f"{condition}: no on-failure destination", L.DROPPED
         if condition == EXPIRED:
             where = f"{EXPIRED}: trimmed after the stream's {limits.DDB_STREAM_RETENTION_S // 3600} h retention"
-        elif self.on_failure is not None:
-            sent = send(self.lab, self.on_failure, self._failure_record(shard, batch, condition),
+        if self.on_failure is not None:
+            reported = ddb_events.RECORD_AGE_EXCEEDED if condition == EXPIRED else condition
+            sent = send(self.lab, self.on_failure, self._failure_record(shard, batch, reported),
                         function=self.fn.name, purpose=DESTINATION, depth=1)
             if sent.ok:
                 where, ending = f"{sent.target} ({condition})", L.DESTINATION
@@ -702,15 +713,22 @@ def expire_ttl(lab: "Lab", table: str) -> int:
 # --------------------------------------------------------------- helpers
 
 
-def _describe(streams: Any, stream_arn: Any) -> dict[str, Any]:
+def _describe(ddb: Any, streams: Any, stream_arn: Any) -> dict[str, Any]:
+    """DescribeStream of ``stream_arn``, once DescribeTable says it is the table's enabled stream."""
     if not isinstance(stream_arn, str) or ":dynamodb:" not in stream_arn or "/stream/" not in stream_arn:
         raise ConfigurationError(f"stream_arn must be a DynamoDB stream ARN (the table's LatestStreamArn, "
                                  f"arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>), got {stream_arn!r}")
+    table = stream_arn.split(":table/", 1)[-1].split("/stream/", 1)[0]
     try:
-        return streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]
+        spec = ddb.describe_table(TableName=table)["Table"]
     except ClientError as error:
-        raise ConfigurationError(f"stream {stream_arn} cannot be read ({error.response['Error'].get('Code')}): "
-                                 f"enable the table's stream (StreamSpecification) first ({URL})") from None
+        raise ConfigurationError(f"stream {stream_arn} cannot be read: table {table!r} does not exist "
+                                 f"({error.response['Error'].get('Code')}); create it and enable the table's "
+                                 f"stream (StreamSpecification) first ({URL})") from None
+    if not spec.get("StreamSpecification", {}).get("StreamEnabled") or spec.get("LatestStreamArn") != stream_arn:
+        raise ConfigurationError(f"stream {stream_arn} is not the enabled stream of table {table!r}: enable the "
+                                 f"table's stream (StreamSpecification) and use its LatestStreamArn ({URL})")
+    return streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]
 
 
 def _tables(operation: str, params: dict[str, Any]) -> set[str] | None:
