@@ -160,7 +160,7 @@ SourceT = TypeVar("SourceT", bound=Source)
 
 #: ``lab.function`` options: the function's own, and its asynchronous-invocation settings.
 _FUNCTION_KEYS = frozenset({"timeout_s", "memory_mb", "reserved_concurrency", "duration_ms", "init_duration_ms",
-                            "memory_used_mb"})
+                            "memory_used_mb", "provisioned_concurrency"})
 _ASYNC_KEYS = frozenset({"maximum_retry_attempts", "maximum_event_age_s", "on_success", "on_failure",
                          "dead_letter_arn", "duplicate_rate"})
 
@@ -181,6 +181,12 @@ class Lab:
     ``Lab(endpoint_url="http://127.0.0.1:5000")`` uses a moto server or LocalStack on
     this machine instead. Anything off this machine, including real AWS
     (``endpoint_url="aws"``), is refused unless ``allow_remote=True``.
+
+    ``environment_idle_s`` (default None: environments are never retired, as in every chapter
+    so far) retires an execution environment once it has been idle for that many virtual
+    seconds, so the next invocation after such a gap is a cold start. AWS publishes no idle
+    lifetime (its documentation says environments are kept "for some time" and eventually shut
+    down), so the number is the lab's assumption; provisioned environments are never retired.
     """
 
     def __init__(
@@ -191,11 +197,13 @@ class Lab:
         allow_remote: bool = False,
         account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
         region: str = REGION,
+        environment_idle_s: float | None = None,
     ):
         check_endpoint(endpoint_url, allow_remote)
         # Every setting is checked before anything starts: a refused Lab leaves no frozen
         # process clock, no moto and the previous lab as it was.
         _check_settings(seed, account_concurrency, region)
+        Runtime.check_idle_lifetime(environment_idle_s)
         global _active
         if _active is not None:
             _active.close()  # re-running a chapter's setup cell starts from scratch
@@ -219,7 +227,8 @@ class Lab:
         # Looks at every queue once a virtual minute for lab.metrics(); it reads moto, never changes it.
         self.queue_sampler = QueueSampler(self)
         self.faults = Faults()
-        self.runtime = Runtime(self, account_concurrency=account_concurrency, rng=random.Random(seed + 1))
+        self.runtime = Runtime(self, account_concurrency=account_concurrency, rng=random.Random(seed + 1),
+                               environment_idle_s=environment_idle_s)
         self.sources: list[Source] = []
         self._clients: dict[str, Any] = {}
         self._async_queue = None
@@ -406,6 +415,23 @@ class Lab:
         return self.add_source(SnsSubscription(self, topic_arn, fn, filter_policy=filter_policy,
                                                filter_policy_scope=filter_policy_scope,
                                                dead_letter_arn=dead_letter_arn))
+
+    def http_api(self, routes: dict[str, Function], **options: Any) -> Any:
+        """An API Gateway HTTP API (payload 2.0) whose routes invoke functions through the Lambda proxy.
+
+        ``routes`` maps route keys (``"GET /users/{userId}"``, ``"ANY /{proxy+}"``, ``"$default"``)
+        to functions. The API has an in-notebook client (``api.get(path)``, ``api.post(...)``) and
+        ``api.serve()`` starts a real HTTP server on 127.0.0.1. Options: ``lambda_lab.sources.apigateway.http_api``.
+        """
+        from .sources.apigateway import http_api
+
+        return http_api(self, routes, **options)
+
+    def rest_api(self, routes: dict[str, Function], stage: str = "prod", **options: Any) -> Any:
+        """An API Gateway REST API (Lambda proxy, payload 1.0) deployed to ``stage``, as ``http_api`` otherwise."""
+        from .sources.apigateway import rest_api
+
+        return rest_api(self, routes, stage, **options)
 
     def stream_trigger(self, stream_arn: str, fn: Function, **options: Any) -> Any:
         """A DynamoDB Streams event source mapping: read ``stream_arn`` shard by shard, invoke ``fn`` with batches.

@@ -2,7 +2,7 @@
 
 ``invocations`` (any function: timeline, concurrency), ``async_retries`` (the asynchronous retry
 schedule), ``sqs`` (deliveries per message), ``sns`` (two retry layers), ``dynamodb`` (how long
-records waited in a shard), ``metrics`` (CloudWatch-style panels). Colours come
+records waited in a shard), ``apigateway`` (request latency), ``metrics`` (CloudWatch-style panels). Colours come
 from ``palette``. The data behind each figure comes from a separate function so tests can check it.
 """
 
