@@ -327,7 +327,8 @@ class Lab:
         """Register ``handler(event, context)`` as function ``name`` (re-registering replaces it).
 
         Options: ``timeout_s`` (1-900, default 3), ``memory_mb`` (128-10,240, default 128),
-        ``reserved_concurrency``, ``duration_ms`` and ``init_duration_ms`` (a number, a
+        ``reserved_concurrency``, ``provisioned_concurrency`` (environments initialised ahead of
+        time: never cold, never retired), ``duration_ms`` and ``init_duration_ms`` (a number, a
         ``durations.Uniform``/``LogNormal``, or ``f(event) -> ms``), ``memory_used_mb``;
         asynchronous-invocation settings (``maximum_retry_attempts``,
         ``maximum_event_age_s``, ``on_success``, ``on_failure``, ``dead_letter_arn``,

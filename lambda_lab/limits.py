@@ -314,6 +314,43 @@ EVENTBRIDGE_PER_EVENT_USD = 1.00 / 1e6
 # 1,000 requests; S3's free tier is left out
 S3_PER_PUT_USD = 0.005 / 1000
 
+# --- Provisioned concurrency and environment lifetime (aws-facts §3, §10) ----------------------
+PROVISIONED_CONCURRENCY_URL = "https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html"
+LAMBDA_PRICING_URL = "https://aws.amazon.com/lambda/pricing/"
+# CONCURRENCY_URL: "Both reserved concurrency and provisioned concurrency count towards your account
+# concurrency limit and Regional quotas." and "You can't allocate more provisioned concurrency than
+# reserved concurrency for a function." (PROVISIONED_CONCURRENCY_URL says the same). A function without
+# reserved concurrency takes its provisioned concurrency out of the unreserved pool, which must keep
+# UNRESERVED_FLOOR: PutProvisionedConcurrencyConfig answers "Specified ConcurrentExecutions for function
+# decreases account's UnreservedConcurrentExecution below its minimum value of [N]"
+# (https://github.com/anomalyco/sst/issues/5829). The API's ProvisionedConcurrentExecutions starts at 1
+# (https://docs.aws.amazon.com/lambda/latest/api/API_PutProvisionedConcurrencyConfig.html; botocore's
+# model: PositiveInteger, min 1); the lab's 0 means "no configuration".
+PROVISIONED_CONCURRENCY_MIN = 0
+# Prices, us-east-1, x86. LAMBDA_PRICING_URL, "Provisioned Concurrency Pricing": "You pay for the amount of
+# concurrency you configure, and for the period of time you configure it. When Provisioned Concurrency is
+# enabled and executed for your function, you also pay for Requests and Duration based on the prices
+# below. If your function exceeds the configured concurrency, you will be billed for excess function
+# execution at the rate outlined in the AWS Lambda Pricing section above." and "Provisioned Concurrency is
+# calculated from the time you enable it on your function until it is disabled, rounded up to the nearest
+# five minutes." The page draws its price table in the browser; the figures are AWS's price list as its
+# calculator loads it (https://calculator.aws/pricing/2.0/meteredUnitMaps/lambda/USD/current/lambda.json:
+# "Lambda Provisioned-Concurrency" 0.0000041667 and "Lambda Duration-Provisioned" 0.0000097222, as copied
+# in remotion-dev/remotion packages/lambda/src/pricing/price-per-1-s.ts), and agree with
+# https://awsnegotiations.com/lambda-provisioned-concurrency-cost.html ("~$0.0000041667 per GB-second",
+# "~$0.0000097222 per GB-second on x86"). Requests cost LAMBDA_PER_REQUEST_USD either way.
+PROVISIONED_PRICES_AS_OF = "2026-11 (AWS price list copies; not checked against the live page)"
+LAMBDA_PROVISIONED_PER_GB_S_USD = 0.0000041667
+LAMBDA_PROVISIONED_DURATION_PER_GB_S_USD = 0.0000097222
+LAMBDA_PROVISIONED_BILLING_INCREMENT_S = 5 * 60
+# LAMBDA_PRICING_URL's worked examples: "Total compute (GB-s) = 3,000,000 * 512MB/1024" (1 GB = 1,024 MB).
+LAMBDA_MB_PER_GB = 1024
+# No idle lifetime: AWS publishes none. RUNTIME_ENVIRONMENT_URL: "After the function and all extensions
+# have completed, Lambda maintains the execution environment for some time in anticipation of another
+# function invocation. However, Lambda terminates execution environments every few hours"; CONCURRENCY_URL:
+# "Lambda may completely terminate an environment after a period of inactivity". The lab keeps
+# environments for ever unless Lab(environment_idle_s=...) sets a lifetime, the lab's assumption.
+
 
 # --- The one range check ----------------------------------------------------------------------
 def check_range(

@@ -76,6 +76,11 @@ class Environment:
     invocations: int = 0
     #: The runtime process exited (Runtime.ExitError): AWS never reuses this environment.
     exited: bool = False
+    #: Initialised ahead of time for the function's provisioned concurrency: never a cold start,
+    #: never retired for being idle.
+    provisioned: bool = False
+    #: Shut down after an idle gap of at least ``Lab(environment_idle_s=...)`` (the lab's assumption).
+    retired: bool = False
 
 
 @dataclass
@@ -243,6 +248,7 @@ class Function:
         duration_ms: Duration = 100.0,
         init_duration_ms: Duration = 180.0,
         memory_used_mb: int = 40,
+        provisioned_concurrency: int = limits.PROVISIONED_CONCURRENCY_MIN,
     ):
         check_function_name(name)
         if not callable(handler):
@@ -264,6 +270,9 @@ class Function:
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.reserved_concurrency = reserved_concurrency
+        #: Environments initialised when the function is registered (``Runtime.check_reservation``
+        #: checks the number): invocations landing on them are never cold starts.
+        self.provisioned_concurrency = provisioned_concurrency
         self.duration_ms = duration_ms
         self.init_duration_ms = init_duration_ms
         self.memory_used_mb = memory_used_mb
@@ -441,34 +450,100 @@ def _exit_status(exc: BaseException) -> int:
 
 
 class Runtime:
-    """Plays the Lambda service's invoke path: environments, limits, logs, the invocation log."""
+    """Plays the Lambda service's invoke path: environments, limits, logs, the invocation log.
 
-    def __init__(self, lab: "Lab", *, account_concurrency: int, rng: random.Random):
+    Environments. An invocation takes the warmest idle environment of its function (a
+    provisioned one first), or starts a new one: a cold start. By default an environment is
+    kept for ever. AWS publishes no idle lifetime: its documentation says Lambda "maintains the
+    execution environment for some time in anticipation of another function invocation" and
+    "may completely terminate an environment after a period of inactivity"
+    (``limits.RUNTIME_ENVIRONMENT_URL``, ``limits.CONCURRENCY_URL``). ``environment_idle_s``
+    (``Lab(environment_idle_s=...)``) is therefore the lab's assumption: an on-demand environment
+    idle for at least that many virtual seconds is retired when the next invocation looks for
+    one, so that invocation is a cold start. Provisioned environments are never retired.
+    """
+
+    def __init__(self, lab: "Lab", *, account_concurrency: int, rng: random.Random,
+                 environment_idle_s: float | None = None):
+        self.check_idle_lifetime(environment_idle_s)
         self.lab = lab
         self.account_concurrency = account_concurrency
         self.rng = rng
+        self.environment_idle_s = environment_idle_s
         self.functions: dict[str, Function] = {}
         self._next_env = 0
+        #: Every environment ever initialised for provisioned concurrency (ids are never reused),
+        #: so ``cost_breakdown`` can tell which invocations ran on one, even after re-registration.
+        self.provisioned_env_ids: set[int] = set()
+
+    @staticmethod
+    def check_idle_lifetime(environment_idle_s: Any) -> None:
+        """Refuse an idle lifetime that is not None or a positive, finite number of virtual seconds."""
+        if environment_idle_s is None:
+            return
+        if isinstance(environment_idle_s, bool) or not isinstance(environment_idle_s, numbers.Real) \
+                or not math.isfinite(environment_idle_s) or environment_idle_s <= 0:
+            raise ConfigurationError(
+                "environment_idle_s must be a positive number of virtual seconds, or None to keep environments "
+                f"for ever, got {environment_idle_s!r}; it is the lab's setting, not AWS's: AWS publishes no idle "
+                f"lifetime for execution environments ({limits.RUNTIME_ENVIRONMENT_URL})")
 
     # --- registration and limits -------------------------------------------------
     def register(self, fn: Function) -> Function:
-        """Add ``fn`` (replacing a function of the same name), after checking it would fit."""
+        """Add ``fn`` (replacing a function of the same name), after checking it would fit.
+
+        Its provisioned environments are initialised now, ahead of any invocation.
+        """
         self.check_reservation(fn)  # before any change: a refused function leaves the lab as it was
         self.functions[fn.name] = fn
+        self._provision(fn, fn.provisioned_concurrency)
         return fn
 
     def _reserved_total(self) -> int:
         return sum(f.reserved_concurrency or 0 for f in self.functions.values())
 
+    @staticmethod
+    def _taken_from_account(fn: Function) -> int:
+        """What ``fn`` takes out of the unreserved pool: its reservation, else its provisioned concurrency.
+
+        A reservation already holds the function's provisioned concurrency (it cannot be larger).
+        """
+        if fn.reserved_concurrency is not None:
+            return fn.reserved_concurrency
+        return fn.provisioned_concurrency
+
+    def _unreserved_pool(self) -> int:
+        """Concurrency left for on-demand environments of functions without a reservation."""
+        return self.account_concurrency - sum(self._taken_from_account(f) for f in self.functions.values())
+
     def check_reservation(self, fn: Function) -> None:
-        """Refuse ``fn``'s reserved concurrency as PutFunctionConcurrency would, changing nothing."""
+        """Refuse ``fn``'s reserved and provisioned concurrency as AWS would, changing nothing.
+
+        As PutFunctionConcurrency and PutProvisionedConcurrencyConfig: provisioned concurrency is
+        a whole number no larger than the reservation, and reservations plus the provisioned
+        concurrency of functions without one must leave ``limits.UNRESERVED_FLOOR`` unreserved
+        (``limits.CONCURRENCY_URL``: both "count towards your account concurrency limit").
+        """
         if fn.reserved_concurrency is not None:
             # The API's own range is "Minimum value of 0"; no function can hold more than the account.
             check_range("ReservedConcurrentExecutions", fn.reserved_concurrency, limits.RESERVED_CONCURRENCY_MIN,
                         self.account_concurrency, integer=True, url=limits.PUT_FUNCTION_CONCURRENCY_URL)
-        others = sum(f.reserved_concurrency or 0 for f in self.functions.values() if f.name != fn.name)
-        reserved = others + (fn.reserved_concurrency or 0)
+        check_range("ProvisionedConcurrentExecutions", fn.provisioned_concurrency, limits.PROVISIONED_CONCURRENCY_MIN,
+                    self.account_concurrency, integer=True, url=limits.PROVISIONED_CONCURRENCY_URL)
+        if fn.reserved_concurrency is not None and fn.provisioned_concurrency > fn.reserved_concurrency:
+            raise ConfigurationError(
+                f"provisioned_concurrency {fn.provisioned_concurrency} is more than the function's reserved "
+                f"concurrency {fn.reserved_concurrency}: \"You can't allocate more provisioned concurrency than "
+                f"reserved concurrency for a function.\" ({limits.CONCURRENCY_URL})")
+        others = sum(self._taken_from_account(f) for f in self.functions.values() if f.name != fn.name)
+        reserved = others + self._taken_from_account(fn)
         if self.account_concurrency - reserved < limits.UNRESERVED_FLOOR:
+            if fn.reserved_concurrency is None:  # only provisioned concurrency takes from the pool
+                raise ConfigurationError(
+                    "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+                    f"below its minimum value of [{limits.UNRESERVED_FLOOR}] (account limit "
+                    f"{self.account_concurrency}, reserved and provisioned in total {reserved}; "
+                    f"{limits.CONCURRENCY_URL})")
             raise ConfigurationError(
                 "Specified ReservedConcurrentExecutions decreases the account's "
                 f"UnreservedConcurrentExecution below its minimum value of [{limits.UNRESERVED_FLOOR}] "
@@ -479,14 +554,20 @@ class Runtime:
         """How many environments ``fn`` may have busy at once."""
         if fn.reserved_concurrency is not None:
             return fn.reserved_concurrency
-        return self.account_concurrency - self._reserved_total()
+        # Its provisioned environments, then on-demand ones from the pool every such function shares.
+        return self._unreserved_pool() + fn.provisioned_concurrency
 
     def busy(self, fn: Function, at_s: float) -> int:
         """Environments of ``fn`` running at absolute time ``at_s``."""
         return sum(1 for env in fn.environments if env.busy_until > at_s)
 
     def unreserved_busy(self, at_s: float) -> int:
-        return sum(self.busy(f, at_s) for f in self.functions.values() if f.reserved_concurrency is None)
+        """On-demand environments running at ``at_s`` for functions without a reservation.
+
+        They share the unreserved pool; provisioned environments were taken out of it ahead of time.
+        """
+        return sum(1 for f in self.functions.values() if f.reserved_concurrency is None
+                   for env in f.environments if env.busy_until > at_s and not env.provisioned)
 
     def concurrency(self, at_s: float | None = None) -> int:
         """Environments busy across the account at ``at_s`` (default: now)."""
@@ -553,6 +634,9 @@ class Runtime:
         exec_start = now + init_ms / 1000
         context = self._context(fn, env, request_id, now + fn.timeout_s)
         result, error, output = self._call_holding(env, fn, event, context, request_id, depth)
+        if env.exited and env.provisioned and self.functions.get(fn.name) is fn:
+            # AWS keeps the number of provisioned environments; the lab replaces one at once.
+            self._provision(fn, 1)
         duration_ms = round(draw_ms(fn.duration_ms, event, self.rng), 2)
         outcome = "success" if error is None else "error"
         timeout_ms = fn.timeout_s * 1000
@@ -580,7 +664,9 @@ class Runtime:
             if self.busy(fn, now) >= fn.reserved_concurrency:
                 return "ReservedFunctionConcurrentInvocationLimitExceeded"
             return None
-        if self.unreserved_busy(now) >= self.limit_for(fn):
+        if any(env.provisioned and env.busy_until <= now and not env.exited for env in fn.environments):
+            return None  # a provisioned environment is free: it takes nothing from the pool
+        if self.unreserved_busy(now) >= self._unreserved_pool():
             return "ConcurrentInvocationLimitExceeded"
         return None
 
@@ -594,15 +680,40 @@ class Runtime:
         return self.lab.log.add(inv)
 
     def _acquire(self, fn: Function, now: float) -> tuple[Environment, bool]:
-        idle = [env for env in fn.environments if env.busy_until <= now and not env.exited]
+        """An environment for an invocation starting at ``now``, and whether it is a cold start.
+
+        With an idle lifetime set, on-demand environments idle for at least that long are retired
+        first, here rather than by a scheduled task: nothing runs, and nothing changes, without one.
+        """
+        if self.environment_idle_s is not None:
+            for env in fn.environments:
+                if not env.provisioned and not env.retired and now - env.busy_until >= self.environment_idle_s:
+                    env.retired = True
+        idle = [env for env in fn.environments if env.busy_until <= now and not env.exited and not env.retired]
         if idle:
-            # Lambda reuses a warm environment; the most recently used one is the warmest.
-            return max(idle, key=lambda env: (env.busy_until, env.env_id)), False
+            # Provisioned environments serve first (on-demand ones take the spill-over); among
+            # them, Lambda reuses a warm environment and the most recently used one is the warmest.
+            warm = [env for env in idle if env.provisioned] or idle
+            return max(warm, key=lambda env: (env.busy_until, env.env_id)), False
+        return self._new_environment(fn), True
+
+    def _new_environment(self, fn: Function, *, provisioned: bool = False) -> Environment:
         self._next_env += 1
         stream = f"{self.lab.clock.datetime():%Y/%m/%d}/[{fn.version}]{self.rng.getrandbits(128):032x}"
-        env = Environment(self._next_env, fn.name, stream)
+        env = Environment(self._next_env, fn.name, stream, provisioned=provisioned)
         fn.environments.append(env)
-        return env, True
+        if provisioned:
+            self.provisioned_env_ids.add(env.env_id)
+        return env
+
+    def _provision(self, fn: Function, count: int) -> None:
+        """Initialise ``count`` provisioned environments for ``fn`` now (their init is done ahead of time).
+
+        A simplification: AWS takes "a minute or two" to allocate them (``limits.CONCURRENCY_URL``);
+        the lab has them ready at once, and their init is not in the log or the bill.
+        """
+        for _ in range(count):
+            self._new_environment(fn, provisioned=True)
 
     def _context(self, fn: Function, env: Environment, request_id: str, deadline_s: float) -> LambdaContext:
         return LambdaContext(
@@ -674,3 +785,51 @@ class Runtime:
     def _request_id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
+
+
+def cost_breakdown(lab: "Lab", function_name: str, period_s: float) -> dict[str, float]:
+    """What function ``function_name`` has cost in the lab's log, by line item, in US dollars.
+
+    us-east-1, x86 prices from ``limits`` (``PRICES_AS_OF``, ``PROVISIONED_PRICES_AS_OF``), as AWS
+    bills them (``limits.LAMBDA_PRICING_URL``): every invocation that ran is a request (throttled
+    and dropped ones are not billed); its billed duration (init included on a cold start) times
+    the function's memory is on-demand GB-seconds, or provisioned duration GB-seconds at the lower
+    price when it ran on a provisioned environment; and the provisioned concurrency itself is
+    ``provisioned_concurrency`` x memory (GB) x ``period_s``, the virtual seconds it was configured,
+    rounded up to five minutes as AWS rounds it. No free tier (it does not apply to functions with
+    provisioned concurrency); the init of provisioned environments is left out.
+
+    Returns ``requests``, ``requests_usd``, ``on_demand_gb_s``, ``on_demand_usd``,
+    ``provisioned_duration_gb_s``, ``provisioned_duration_usd``, ``provisioned_period_s`` (billed),
+    ``provisioned_concurrency_gb_s``, ``provisioned_concurrency_usd`` and ``total_usd``.
+    """
+    if isinstance(period_s, bool) or not isinstance(period_s, numbers.Real) or not math.isfinite(period_s) \
+            or period_s < 0:
+        raise ConfigurationError(f"period_s must be a finite number of virtual seconds >= 0, got {period_s!r}")
+    with lab.lock:
+        fn = lab.runtime.functions.get(function_name)
+        if fn is None:
+            raise ConfigurationError(f"no function {function_name!r} in this lab; its functions are "
+                                     f"{sorted(lab.runtime.functions)}")
+        ran = [rec for rec in lab.log if rec.function == function_name and rec.env_id is not None]
+        provisioned_ids = lab.runtime.provisioned_env_ids
+    gb = fn.memory_mb / limits.LAMBDA_MB_PER_GB
+    on_demand_gb_s = sum(rec.billed_duration_ms for rec in ran if rec.env_id not in provisioned_ids) / 1000 * gb
+    provisioned_gb_s = sum(rec.billed_duration_ms for rec in ran if rec.env_id in provisioned_ids) / 1000 * gb
+    increment = limits.LAMBDA_PROVISIONED_BILLING_INCREMENT_S
+    billed_period_s = math.ceil(period_s / increment) * increment if fn.provisioned_concurrency else 0
+    concurrency_gb_s = fn.provisioned_concurrency * gb * billed_period_s
+    out = {
+        "requests": len(ran),
+        "requests_usd": len(ran) * limits.LAMBDA_PER_REQUEST_USD,
+        "on_demand_gb_s": on_demand_gb_s,
+        "on_demand_usd": on_demand_gb_s * limits.LAMBDA_PER_GB_S_USD,
+        "provisioned_duration_gb_s": provisioned_gb_s,
+        "provisioned_duration_usd": provisioned_gb_s * limits.LAMBDA_PROVISIONED_DURATION_PER_GB_S_USD,
+        "provisioned_period_s": billed_period_s,
+        "provisioned_concurrency_gb_s": concurrency_gb_s,
+        "provisioned_concurrency_usd": concurrency_gb_s * limits.LAMBDA_PROVISIONED_PER_GB_S_USD,
+    }
+    out["total_usd"] = out["requests_usd"] + out["on_demand_usd"] + out["provisioned_duration_usd"] \
+        + out["provisioned_concurrency_usd"]
+    return out
