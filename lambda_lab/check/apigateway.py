@@ -12,6 +12,9 @@ The APIs are removed from ``lab.sources`` afterwards.
   URL-encoded space (``/users/ada%20xxxx`` is user ``"ada xxxx"``). Every answer must be 200,
   ``content-type: application/json``, and the JSON ``{"method": <the method>, "user": <the
   userId path parameter>}``.
+- ``provisioned_size``: plays a day of checkout bursts (``EX3_BURSTS``) over real HTTP, the
+  customers of a burst in parallel, against a fresh function with the learner's provisioned
+  concurrency, then with one less: right when the first day has no cold start and the second one.
 - ``cookies_and_location``: a REST API (stage ``prod``) with ``POST /orders``; two posts of
   ``{"id": <random>}``. Each answer must be 201 with ``Location: /orders/<id>`` and two
   separate ``Set-Cookie`` headers, ``session=<id>`` and ``theme=dark`` (attributes such as
@@ -37,7 +40,7 @@ import secrets
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote
 
-from . import Verdict, report
+from . import Verdict, is_whole_number, report
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -385,3 +388,65 @@ def cookies_and_location(lab: "Lab", handler: Handler) -> Verdict:
     finally:
         _remove(lab, apis)
     return report(EX2, problems.lines())
+
+
+# --------------------------------------------------------------------------- Exercise 3
+EX3 = "Exercise 3 (provisioned concurrency for the checkout bursts)"
+#: The checkout endpoint's day: (hour of the day, customers who check out at the same moment).
+EX3_BURSTS = ((9.0, 2), (12.5, 4), (15.0, 3), (18.25, 1), (21.0, 4))
+#: The checkout function: 512 MB, a 900 ms init, 300 ms per request.
+EX3_PROFILE = {"memory_mb": 512, "init_duration_ms": 900, "duration_ms": 300}
+
+
+def _checkout_day(lab: "Lab", provisioned: int) -> int:
+    """Play the day's bursts over real HTTP against a fresh checkout function; return its cold starts.
+
+    The customers of a burst send their requests from parallel threads, so they reach the lab at
+    the same virtual instant and need as many environments at once.
+    """
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    fn = lab.function(_fresh(lab, "ex3-checkout"), lambda event, context: {"statusCode": 200, "body": "paid"},
+                      provisioned_concurrency=provisioned, **EX3_PROFILE)
+    api = lab.http_api({"POST /checkout": fn})
+    url = api.serve() + "/checkout"
+    try:
+        start = lab.clock.elapsed()
+        for hour, customers in EX3_BURSTS:
+            lab.run(max(0.0, start + hour * 3_600 - lab.clock.elapsed()))
+            with ThreadPoolExecutor(max_workers=customers) as pool:
+                list(pool.map(lambda _: urllib.request.urlopen(url, data=b"{}", timeout=30).status,
+                              range(customers)))
+        lab.run(3_600)
+        return int(api.requests()["cold_start"].sum())
+    finally:
+        _remove(lab, [api])
+
+
+def provisioned_size(lab: "Lab", provisioned: Any) -> Verdict:
+    """Exercise 3: the provisioned concurrency that keeps every checkout of the day warm, and no more.
+
+    Runs the day of ``EX3_BURSTS`` with the learner's number, and with one less: the number is
+    right when the first run has no cold start and the second has one.
+    """
+    from ..limits import LAMBDA_PROVISIONED_PER_GB_S_USD
+
+    if not is_whole_number(provisioned) or provisioned < 0:
+        return report(EX3, [f"provisioned concurrency is a whole number of execution environments (0 or more), "
+                            f"got {_short(provisioned)}"])
+    if lab.runtime.environment_idle_s is None:
+        return report(EX3, ["this lab never retires an idle environment, so a day of traffic shows no cold starts "
+                            "after the first: make it with Lab(seed=0, environment_idle_s=600), as the chapter does"])
+    total = sum(customers for _, customers in EX3_BURSTS)
+    cold = _checkout_day(lab, provisioned)
+    if cold:
+        hint = (f"{cold} of the day's {total} checkouts waited for a cold start: provisioned concurrency counts "
+                f"environments busy at the same moment, so look at the largest burst")
+        return report(EX3, [hint])
+    if provisioned and not _checkout_day(lab, provisioned - 1):
+        per_day = EX3_PROFILE["memory_mb"] / 1024 * 86_400 * LAMBDA_PROVISIONED_PER_GB_S_USD
+        extra = "" if provisioned < total else " (it counts environments busy at once, not requests per day)"
+        return report(EX3, [f"{provisioned - 1} would keep every checkout warm too{extra}; each provisioned "
+                            f"environment costs ${per_day:.2f} a day, used or not"])
+    return report(EX3, [])
