@@ -616,4 +616,4 @@ check.exactly_once(lab, ex3_handler)
 lab.close()
 
 # %% [markdown] tags=["navigation"]
-# [← 03 · SNS](03_sns.ipynb) · [index](index.md) · [07 · Event storms →](07_event_storms.ipynb)
+# [← 03 · SNS](03_sns.ipynb) · [index](index.md) · [05 · API Gateway →](05_api_gateway.ipynb)

@@ -567,4 +567,4 @@ check.ex3(choose_max_concurrency)
 # - Check from the command line: `python -m lambda_lab.sim storm --events 100000 --mode async --json`.
 
 # %% [markdown] tags=["navigation"]
-# [← 04 · DynamoDB Streams](04_dynamodb_streams.ipynb) · [index](index.md)
+# [← 05 · API Gateway](05_api_gateway.ipynb) · [index](index.md)
