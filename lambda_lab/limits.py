@@ -269,14 +269,44 @@ EVENTBRIDGE_EVENT_MAX_BYTES = 1 * _MB_BYTES
 PATTERN_MAX_DEPTH = 100  # the lab's limit, not AWS's
 
 # --- API Gateway (aws-facts §8) ----------------------------------------------------------------
-# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html:
-# REST integration timeout "50 milliseconds - 29 seconds"; payload "10 MB".
-# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html: HTTP API
-# "Maximum integration timeout | 30 seconds | No".
+APIGW_REST_QUOTAS_URL = ("https://docs.aws.amazon.com/apigateway/latest/developerguide/"
+                         "api-gateway-execution-service-limits-table.html")
+APIGW_HTTP_QUOTAS_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html"
+APIGW_ACCOUNT_QUOTAS_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html"
+APIGW_TIMEOUT_NEWS_URL = ("https://aws.amazon.com/about-aws/whats-new/2024/06/"
+                          "amazon-api-gateway-integration-timeout-limit-29-seconds/")
+APIGW_THROTTLING_URL = ("https://docs.aws.amazon.com/apigateway/latest/developerguide/"
+                        "api-gateway-request-throttling.html")
+APIGW_HTTP_THROTTLING_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html"
+APIGW_STAGE_URL = "https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html"
+# APIGW_REST_QUOTAS_URL: "Integration timeout for Regional APIs: 50 milliseconds - 29 seconds"; 29 s
+# is the default, and the most an edge-optimized API takes.
 APIGW_REST_TIMEOUT_MIN_MS = 50
-APIGW_REST_TIMEOUT_MAX_MS = 29_000
+APIGW_REST_TIMEOUT_DEFAULT_MS = 29_000
+APIGW_REST_TIMEOUT_MAX_MS = APIGW_REST_TIMEOUT_DEFAULT_MS  # edge-optimized APIs cannot raise it
+# APIGW_TIMEOUT_NEWS_URL (2024-06-04): "You can raise the integration timeout to greater than 29
+# seconds for Regional REST APIs and private REST APIs". AWS names no upper bound for the raised
+# value: the lab stops at the function's own maximum, beyond which a longer wait could never matter.
+APIGW_REST_TIMEOUT_RAISED_MAX_MS = FUNCTION_TIMEOUT_MAX_S * 1000  # the lab's bound, not AWS's
+# APIGW_HTTP_QUOTAS_URL: "Maximum integration timeout | 30 seconds | No" (not adjustable); the
+# CloudFormation TimeoutInMillis range is "between 50 and 30,000 milliseconds for HTTP APIs".
+APIGW_HTTP_TIMEOUT_MIN_MS = 50
 APIGW_HTTP_TIMEOUT_MAX_MS = 30_000
+# APIGW_THROTTLING_URL: "By default, API Gateway limits the steady-state request rate to 10,000
+# requests per second (rps). It limits the burst (that is, the maximum bucket size) to 5,000 requests
+# across all APIs within an AWS account." Stage limits above these are bounded by them. HTTP APIs
+# share the quota and the token bucket (APIGW_ACCOUNT_QUOTAS_URL: "Throttle quota per account, per
+# Region across HTTP APIs, REST APIs, ... 10,000 requests per second (RPS) ... using a maximum bucket
+# capacity of 5,000 requests"; 2,500 / 1,250 in some newer Regions, not us-east-1).
+APIGW_ACCOUNT_RATE_PER_S = 10_000.0
+APIGW_ACCOUNT_BURST = 5_000
+# APIGW_REST_QUOTAS_URL and APIGW_HTTP_QUOTAS_URL: "Payload size | 10 MB | No"; Lambda's synchronous
+# 6 MB (SYNC_PAYLOAD_MAX_BYTES) is the tighter one for the event.
 APIGW_PAYLOAD_MAX_BYTES = 10 * _MB_BYTES
+# APIGW_STAGE_URL: "Stage names can only contain alphanumeric characters, hyphens, and underscores.
+# Maximum length is 128 characters."
+APIGW_STAGE_NAME_MAX = 128
+APIGW_STAGE_NAME_PATTERN = r"[A-Za-z0-9_-]{1,128}"
 
 # --- CloudWatch metrics ---------------------------------------------------------------------
 # METRIC_STAT_URL: Period "For metrics with regular resolution, a period can be as short as one

@@ -683,3 +683,121 @@ def test_stream_every_record_ends_once_in_order(shared_lab, pattern):
     if pattern["age_s"] != -1:
         aged = skipped[skipped["where"].str.contains("RecordAgeExceeded")]
         assert ((aged["ended"] - aged["accepted"]) >= pattern["age_s"]).all()
+
+
+# --- API Gateway ------------------------------------------------------------------------------
+#: What the handler does with one request: answer 2xx, answer a 4xx on purpose, raise, return a
+#: malformed proxy response, or run past the integration timeout (its own timeout is longer).
+API_CASES = ("ok", "client_error", "raise", "malformed", "timeout")
+#: Malformed for payload 1.0 and 2.0 alike: a body that is not a string, a status that is not one.
+API_MALFORMED = ({"statusCode": 200, "body": {"not": "a string"}}, {"statusCode": "abc"}, {"statusCode": 700},
+                 {"statusCode": 200, "headers": ["not", "an", "object"]})
+#: The status the client sees, by API kind and case (the module's error table).
+API_STATUS = {
+    "rest": {"raise": 502, "malformed": 502, "throttled": 500, "timeout": 504, "no_route": 403},
+    "http": {"raise": 500, "malformed": 500, "throttled": 500, "timeout": 503, "no_route": 404},
+}
+API_ROUTES = ("GET /r0/{i}", "POST /r1/{i}", "ANY /r2/{i}")
+#: A run past the 29 s / 30 s integration timeout, inside the function's own 40 s.
+API_FN_TIMEOUT_S, API_SLOW_MS, API_FAST_MS = 40, 35_000, 50
+
+
+@st.composite
+def apigateway_patterns(draw):
+    kind = draw(st.sampled_from(["rest", "http"]))
+    routes = draw(st.integers(1, len(API_ROUTES)))
+    n = draw(st.integers(1, 12))
+    return dict(
+        kind=kind,
+        version="1.0" if kind == "rest" else draw(st.sampled_from(["2.0", "2.0", "1.0"])),
+        throttled=draw(st.lists(st.sampled_from([False, False, True]), min_size=routes, max_size=routes)),
+        # Per request: the route it aims at (routes: a path no route matches, or a method its route lacks),
+        # what the handler does, and the status a handler that answers on purpose picks.
+        requests=draw(st.lists(st.tuples(st.integers(0, routes), st.sampled_from(API_CASES),
+                                         st.sampled_from([200, 201, 204]), st.sampled_from([400, 404, 409, 429]),
+                                         st.integers(0, len(API_MALFORMED) - 1)), min_size=n, max_size=n)),
+    )
+
+
+def run_apigateway(lab, p):
+    tag = next(NAMES)
+    requests = p["requests"]
+
+    def handler(event, context):
+        _, case, ok, client, malformed = requests[int(event["pathParameters"]["i"])]
+        if case == "raise":
+            raise ValueError("fails")
+        if case == "malformed":
+            return API_MALFORMED[malformed]
+        status = client if case == "client_error" else ok
+        return {"statusCode": status, "body": "" if status == 204 else json.dumps({"i": event["pathParameters"]["i"]})}
+
+    def duration_ms(event):
+        return API_SLOW_MS if requests[int(event["pathParameters"]["i"])][1] == "timeout" else API_FAST_MS
+
+    fns = [lab.function(f"api-{tag}-{r}", handler, timeout_s=API_FN_TIMEOUT_S, duration_ms=duration_ms,
+                        reserved_concurrency=0 if throttled else None) for r, throttled in enumerate(p["throttled"])]
+    table = {API_ROUTES[r]: fn for r, fn in enumerate(fns)}
+    if p["kind"] == "rest":
+        api = lab.rest_api(table)
+    else:
+        api = lab.http_api(table, payload_format_version=p["version"])
+    sent = []  # (route index, case, 2xx, 4xx, response) per request
+    for i, (r, case, ok, client, _) in enumerate(requests):
+        if r == len(fns):  # past the last route: a path nothing matches, or a method the route does not take
+            path, method = (f"/r0/{i}", "DELETE") if i % 2 else (f"/nowhere/{i}", "GET")
+        else:
+            path, method = f"/r{r}/{i}", ("GET", "POST", "PUT")[r]
+        sent.append((r, case, ok, client, api.request(method, path)))
+    summary = finish(lab, api)
+    return summary, api, fns, sent
+
+
+def expected_status(p, r, case, ok, client, routes):
+    if r == routes:
+        return API_STATUS[p["kind"]]["no_route"]
+    if p["throttled"][r]:
+        return API_STATUS[p["kind"]]["throttled"]
+    if case in ("ok", "client_error"):
+        return ok if case == "ok" else client
+    return API_STATUS[p["kind"]][case]
+
+
+@SETTINGS
+@given(apigateway_patterns())
+# Every case once on a REST API, a throttled function among them, and both kinds of unmatched request.
+@example(dict(kind="rest", version="1.0", throttled=[False, True],
+              requests=[(0, "ok", 201, 400, 0), (0, "client_error", 200, 404, 0), (0, "raise", 200, 400, 0),
+                        (0, "malformed", 200, 400, 1), (0, "timeout", 200, 400, 0), (1, "ok", 200, 400, 0),
+                        (2, "ok", 200, 400, 0), (2, "ok", 200, 400, 0)]))
+def test_apigateway_every_request_ends_once(shared_lab, pattern):
+    summary, api, fns, sent = run_apigateway(shared_lab, pattern)
+    assert summary.idle
+    assert api not in shared_lab.sources
+    routes = len(fns)
+    statuses = [response.status for *_, response in sent]
+    assert statuses == [expected_status(pattern, r, case, ok, client, routes) for r, case, ok, client, _ in sent]
+    # One row per request that reached a route; none for a request no route matched.
+    routed = {response.request_id: (response.status, case in ("ok", "client_error") and not pattern["throttled"][r])
+              for r, case, *_, response in sent if r < routes}
+    rows = shared_lab.outcomes(source="apigateway")
+    rows = rows[rows["item"].isin([response.request_id for *_, response in sent])]
+    check_rows(rows, list(routed))  # so no row for an unmatched request
+    assert len(rows) == len(routed) and rows["function"].isin([fn.name for fn in fns]).all()
+    assert (rows["layer"] == "caller").all()
+    # processed exactly for a 2xx; every row's where carries the client's status (and, when API
+    # Gateway made the answer itself, its reason).
+    for item, ending, where in rows[["item", "ending", "where"]].itertuples(index=False):
+        status, own = routed[item]
+        assert (ending == "processed") == (200 <= status < 300), (ending, status)
+        assert (where == f"HTTP {status}") if own else where.startswith(f"HTTP {status}: "), (where, status)
+    # api.requests() agrees: every request, in order, with the client's status.
+    frame = api.requests()
+    assert list(frame["request_id"]) == [response.request_id for *_, response in sent]
+    assert list(frame["status"]) == statuses
+    assert list(frame["route"].isna()) == [r == routes for r, *_ in sent]
+    outcomes = ["no route" if r == routes else "throttled" if pattern["throttled"][r] else "error" if case == "raise"
+                else "success" for r, case, *_ in sent]
+    assert list(frame["outcome"].fillna("no route")) == outcomes  # the function's side
+    lambda_ids = dict(zip(frame["request_id"], frame["lambda_request_id"]))
+    assert all(lambda_ids[item] == rid for item, rid in zip(rows["item"], rows["request_id"]))

@@ -104,48 +104,14 @@ if TYPE_CHECKING:
 
 SOURCE = "apigateway"
 
-# --- AWS numbers, each cited (the lead moves them to limits.py) ---------------------------------
+# --- AWS pages cited by route and format errors (the numbers and their pages are in limits.py) ---
 _APIGW_GUIDE = "https://docs.aws.amazon.com/apigateway/latest/developerguide/"
-REST_QUOTAS_URL = _APIGW_GUIDE + "api-gateway-execution-service-limits-table.html"
-HTTP_QUOTAS_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html"
-TIMEOUT_NEWS_URL = ("https://aws.amazon.com/about-aws/whats-new/2024/06/"
-                    "amazon-api-gateway-integration-timeout-limit-29-seconds/")
-THROTTLING_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html"
-HTTP_THROTTLING_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html"
 HTTP_ROUTES_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html"
 REST_PROXY_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-set-up-simple-proxy.html"
 HTTP_LAMBDA_URL = _APIGW_GUIDE + "http-api-develop-integrations-lambda.html"
 REST_LAMBDA_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html"
-ACCOUNT_QUOTAS_URL = _APIGW_GUIDE + "limits.html"
-STAGE_NAME_URL = "https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html"
 ENDPOINT_TYPES_URL = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-endpoint-types.html"
 
-# REST_QUOTAS_URL: "Integration timeout for Regional APIs: 50 milliseconds - 29 seconds" (raisable
-# for Regional and private APIs since 2024-06-04, TIMEOUT_NEWS_URL: "You can raise the integration
-# timeout to greater than 29 seconds for Regional REST APIs and private REST APIs"); edge-optimized
-# APIs stay at 29 s. AWS names no upper bound for the raised value: the lab stops at the function's
-# own maximum (900 s), beyond which a longer wait could never matter.
-REST_TIMEOUT_MIN_MS = 50
-REST_TIMEOUT_DEFAULT_MS = 29_000
-REST_TIMEOUT_RAISED_MAX_MS = limits.FUNCTION_TIMEOUT_MAX_S * 1000
-# HTTP_QUOTAS_URL: "Maximum integration timeout | 30 seconds | No" (not adjustable); the
-# CloudFormation TimeoutInMillis range is "between 50 and 30,000 milliseconds for HTTP APIs".
-HTTP_TIMEOUT_MIN_MS = 50
-HTTP_TIMEOUT_MAX_MS = 30_000
-# THROTTLING_URL: "By default, API Gateway limits the steady-state request rate to 10,000 requests
-# per second (rps). It limits the burst (that is, the maximum bucket size) to 5,000 requests across
-# all APIs within an AWS account." Stage limits above these are bounded by them. HTTP APIs share the
-# quota and the token bucket (ACCOUNT_QUOTAS_URL: "Throttle quota per account, per Region across HTTP
-# APIs, REST APIs, ... 10,000 requests per second (RPS) ... using a maximum bucket capacity of 5,000
-# requests"; 2,500 / 1,250 in some newer Regions, not us-east-1).
-ACCOUNT_RATE_PER_S = 10_000.0
-ACCOUNT_BURST = 5_000
-# REST_QUOTAS_URL and HTTP_QUOTAS_URL: "Payload size | 10 MB | No"; Lambda's synchronous 6 MB
-# (limits.SYNC_PAYLOAD_MAX_BYTES) is the tighter one for the event.
-PAYLOAD_MAX_BYTES = 10 * 1024 * 1024
-# API_CreateStage (STAGE_NAME_URL): "Stage names can only contain alphanumeric characters,
-# hyphens, and underscores. Maximum length is 128 characters."
-STAGE_NAME_PATTERN = r"[A-Za-z0-9_-]{1,128}"
 #: REST endpoint types (ENDPOINT_TYPES_URL); CreateRestApi makes an edge-optimized API unless told.
 ENDPOINT_TYPES = ("EDGE", "REGIONAL", "PRIVATE")
 #: HTTP methods a route or REST method may name (ANY matches every method not named for the path).
@@ -230,10 +196,11 @@ ERROR_TABLE_SOURCES: dict[tuple[str, str], str] = {
         "INTEGRATION_TIMEOUT defaults to 504 in "
         "https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html; the "
         "body text is the one clients report (https://github.com/serverless/serverless/issues/3171); 29 s limit "
-        "and the 2024 raise for Regional/private APIs: " + REST_QUOTAS_URL + " and " + TIMEOUT_NEWS_URL),
+        "and the 2024 raise for Regional/private APIs: " + limits.APIGW_REST_QUOTAS_URL + " and "
+        + limits.APIGW_TIMEOUT_NEWS_URL),
     ("rest", "throttled"): (
-        "confirmed: " + THROTTLING_URL + " ('returns 429 Too Many Requests error responses'; token bucket, "
-        "default 10,000 rps and burst 5,000)"),
+        "confirmed: " + limits.APIGW_THROTTLING_URL + " ('returns 429 Too Many Requests error responses'; token "
+        "bucket, default 10,000 rps and burst 5,000)"),
     ("rest", "no_route"): (
         "added: https://repost.aws/knowledge-center/api-gateway-authentication-token-errors (a request to a "
         "method or resource that does not exist gets 403 'Missing Authentication Token')"),
@@ -258,14 +225,16 @@ ERROR_TABLE_SOURCES: dict[tuple[str, str], str] = {
         "(503 'Service Unavailable' while the function still runs), "
         "https://github.com/serverless/serverless/issues/11222 (503 after the HTTP API timeout). Conflict: the "
         "Knowledge Center 504 article's title names HTTP APIs too, but its text describes the REST timeout. 30 s "
-        "limit: " + HTTP_QUOTAS_URL),
-    ("http", "throttled"): "confirmed: " + HTTP_THROTTLING_URL + " ('Clients may receive 429 Too Many Requests')",
+        "limit: " + limits.APIGW_HTTP_QUOTAS_URL),
+    ("http", "throttled"): (
+        "confirmed: " + limits.APIGW_HTTP_THROTTLING_URL + " ('Clients may receive 429 Too Many Requests')"),
     ("http", "no_route"): "added: " + HTTP_ROUTES_URL + " (no match returns {\"message\":\"Not Found\"})",
     ("rest", "too_large"): (
-        "added: 'Payload size | 10 MB' in " + REST_QUOTAS_URL + "; REQUEST_TOO_LARGE defaults to 413 in "
-        "https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html"),
+        "added: 'Payload size | 10 MB' in " + limits.APIGW_REST_QUOTAS_URL + "; REQUEST_TOO_LARGE defaults to "
+        "413 in https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html"),
     ("http", "too_large"): (
-        "added: 'Payload size | 10 MB' in " + HTTP_QUOTAS_URL + "; the 413 body text is the lab's assumption"),
+        "added: 'Payload size | 10 MB' in " + limits.APIGW_HTTP_QUOTAS_URL
+        + "; the 413 body text is the lab's assumption"),
     ("rest", "bad_base64"): (
         "added: API_CONFIGURATION_ERROR (500) covers 'when base64 decoding fails on binary data', "
         "https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html"),
@@ -656,9 +625,9 @@ class Api:
                 raise ConfigurationError(
                     f"route {route.key!r}: the function must come from this lab's lab.function(...)")
         self.id = _api_id(lab)
-        self.throttle_rate_per_s = min(ACCOUNT_RATE_PER_S, ACCOUNT_RATE_PER_S if throttle_rate_per_s is None
-                                       else throttle_rate_per_s)
-        self.throttle_burst = min(ACCOUNT_BURST, ACCOUNT_BURST if throttle_burst is None else throttle_burst)
+        rate, burst = limits.APIGW_ACCOUNT_RATE_PER_S, limits.APIGW_ACCOUNT_BURST
+        self.throttle_rate_per_s = min(rate, rate if throttle_rate_per_s is None else throttle_rate_per_s)
+        self.throttle_burst = min(burst, burst if throttle_burst is None else throttle_burst)
         self._bucket = TokenBucket(self.throttle_rate_per_s, self.throttle_burst, lab.clock.now())
         self._rng = random.Random(f"{lab.seed}/{self.id}")
         self._rows: list[dict[str, Any]] = []
@@ -754,7 +723,7 @@ class Api:
                "duration_ms": 0.0, "integration_latency_ms": 0.0, "latency_ms": 0.0, "error": None}
         route_path = self._route_path(request.raw_path)
         found = None if route_path is None else self.table.match(request.method, route_path)
-        if len(request.body) > PAYLOAD_MAX_BYTES:
+        if len(request.body) > limits.APIGW_PAYLOAD_MAX_BYTES:
             return self._finish(row, context, self._gateway("too_large"), now, 0.0)
         if found is None:
             return self._finish(row, context, self._gateway("no_route"), now, 0.0)
@@ -1086,10 +1055,11 @@ def _request_handler() -> type:
 def _check_stage(stage: Any, kind: str) -> None:
     if kind == "http" and stage == "$default":
         return
-    if not isinstance(stage, str) or not re.fullmatch(STAGE_NAME_PATTERN, stage):
+    if not isinstance(stage, str) or not re.fullmatch(limits.APIGW_STAGE_NAME_PATTERN, stage):
         extra = "'$default' or " if kind == "http" else ""
-        raise ConfigurationError(f"stage must be {extra}1-128 letters, digits, hyphens and underscores, got "
-                                 f"{stage!r} ({STAGE_NAME_URL})")
+        raise ConfigurationError(f"stage must be {extra}1-{limits.APIGW_STAGE_NAME_MAX} letters, digits, hyphens "
+                                 "and underscores, got "
+                                 f"{stage!r} ({limits.APIGW_STAGE_URL})")
 
 
 def _check_number(name: str, value: Any, low: float, high: float, url: str, *, integer: bool = False) -> None:
@@ -1100,35 +1070,35 @@ def _check_number(name: str, value: Any, low: float, high: float, url: str, *, i
 
 def _check_throttle(rate: Any, burst: Any, url: str) -> None:
     if rate is not None:
-        _check_number("throttle_rate_per_s", rate, 0, ACCOUNT_RATE_PER_S, url)
+        _check_number("throttle_rate_per_s", rate, 0, limits.APIGW_ACCOUNT_RATE_PER_S, url)
     if burst is not None:
-        _check_number("throttle_burst", burst, 0, ACCOUNT_BURST, url, integer=True)
+        _check_number("throttle_burst", burst, 0, limits.APIGW_ACCOUNT_BURST, url, integer=True)
 
 
 def http_api(lab: "Lab", routes: Mapping[str, "Function"], *, stage: str = "$default",
-             payload_format_version: str = "2.0", timeout_ms: float = HTTP_TIMEOUT_MAX_MS,
+             payload_format_version: str = "2.0", timeout_ms: float = limits.APIGW_HTTP_TIMEOUT_MAX_MS,
              throttle_rate_per_s: float | None = None, throttle_burst: int | None = None) -> Api:
     """An HTTP API with a Lambda proxy integration per route (payload 2.0 unless told ``"1.0"``).
 
     ``routes`` maps route keys (``"GET /users/{userId}"``, ``"ANY /{proxy+}"``, ``"$default"``)
     to functions. ``timeout_ms`` is the integration timeout, 50-30,000 ms (30 s, not
-    adjustable: ``HTTP_QUOTAS_URL``). ``throttle_rate_per_s`` / ``throttle_burst`` are the
+    adjustable: ``limits.APIGW_HTTP_QUOTAS_URL``). ``throttle_rate_per_s`` / ``throttle_burst`` are the
     stage's route throttling (token bucket; at most the account's 10,000 rps / 5,000 burst).
     The API is registered with ``lab.add_source`` so ``lab.close()`` stops its server.
     """
     if payload_format_version not in ("1.0", "2.0"):
         raise ConfigurationError(f"payloadFormatVersion must be '1.0' or '2.0', got {payload_format_version!r} "
                                  f"({HTTP_LAMBDA_URL})")
-    _check_number("timeout_ms (TimeoutInMillis)", timeout_ms, HTTP_TIMEOUT_MIN_MS, HTTP_TIMEOUT_MAX_MS,
-                  HTTP_QUOTAS_URL)
-    _check_throttle(throttle_rate_per_s, throttle_burst, HTTP_THROTTLING_URL)
+    _check_number("timeout_ms (TimeoutInMillis)", timeout_ms, limits.APIGW_HTTP_TIMEOUT_MIN_MS,
+                  limits.APIGW_HTTP_TIMEOUT_MAX_MS, limits.APIGW_HTTP_QUOTAS_URL)
+    _check_throttle(throttle_rate_per_s, throttle_burst, limits.APIGW_HTTP_THROTTLING_URL)
     api = Api(lab, routes, kind="http", stage=stage, payload_format_version=payload_format_version,
               timeout_ms=timeout_ms, throttle_rate_per_s=throttle_rate_per_s, throttle_burst=throttle_burst)
     return lab.add_source(api)
 
 
 def rest_api(lab: "Lab", routes: Mapping[str, "Function"], stage: str = "prod", *,
-             timeout_ms: float = REST_TIMEOUT_DEFAULT_MS, endpoint_type: str = "EDGE",
+             timeout_ms: float = limits.APIGW_REST_TIMEOUT_DEFAULT_MS, endpoint_type: str = "EDGE",
              binary_media_types: Iterable[str] = (), throttle_rate_per_s: float | None = None,
              throttle_burst: int | None = None) -> Api:
     """A REST API whose methods use the Lambda proxy integration (payload 1.0), deployed to ``stage``.
@@ -1142,19 +1112,20 @@ def rest_api(lab: "Lab", routes: Mapping[str, "Function"], stage: str = "prod", 
     if endpoint_type not in ENDPOINT_TYPES:
         raise ConfigurationError(f"endpoint_type must be one of {', '.join(ENDPOINT_TYPES)}, got {endpoint_type!r} "
                                  f"({ENDPOINT_TYPES_URL})")
-    high = REST_TIMEOUT_DEFAULT_MS if endpoint_type == "EDGE" else REST_TIMEOUT_RAISED_MAX_MS
-    if endpoint_type == "EDGE" and isinstance(timeout_ms, numbers.Real) and timeout_ms > REST_TIMEOUT_DEFAULT_MS:
+    low, edge_max = limits.APIGW_REST_TIMEOUT_MIN_MS, limits.APIGW_REST_TIMEOUT_MAX_MS
+    high = edge_max if endpoint_type == "EDGE" else limits.APIGW_REST_TIMEOUT_RAISED_MAX_MS
+    if endpoint_type == "EDGE" and isinstance(timeout_ms, numbers.Real) and timeout_ms > edge_max:
         raise ConfigurationError(
-            f"timeout_ms (timeoutInMillis) above {REST_TIMEOUT_DEFAULT_MS:,} ms is only for Regional and private REST "
-            f"APIs; an edge-optimized API stays at 50-{REST_TIMEOUT_DEFAULT_MS:,} ms, got {timeout_ms!r} "
-            f"({REST_QUOTAS_URL}; {TIMEOUT_NEWS_URL})")
-    _check_number("timeout_ms (timeoutInMillis)", timeout_ms, REST_TIMEOUT_MIN_MS, high, REST_QUOTAS_URL)
+            f"timeout_ms (timeoutInMillis) above {edge_max:,} ms is only for Regional and private REST "
+            f"APIs; an edge-optimized API stays at {low}-{edge_max:,} ms, got {timeout_ms!r} "
+            f"({limits.APIGW_REST_QUOTAS_URL}; {limits.APIGW_TIMEOUT_NEWS_URL})")
+    _check_number("timeout_ms (timeoutInMillis)", timeout_ms, low, high, limits.APIGW_REST_QUOTAS_URL)
     types = list(binary_media_types)
     if not all(isinstance(t, str) and "/" in t for t in types):
         raise ConfigurationError(f"binary_media_types must be media types such as 'image/png' or '*/*', got {types!r} "
                                  "(https://docs.aws.amazon.com/apigateway/latest/developerguide/"
                                  "api-gateway-payload-encodings.html)")
-    _check_throttle(throttle_rate_per_s, throttle_burst, THROTTLING_URL)
+    _check_throttle(throttle_rate_per_s, throttle_burst, limits.APIGW_THROTTLING_URL)
     api = Api(lab, routes, kind="rest", stage=stage, payload_format_version="1.0", timeout_ms=timeout_ms,
               endpoint_type=endpoint_type, binary_media_types=types, throttle_rate_per_s=throttle_rate_per_s,
               throttle_burst=throttle_burst)
