@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import math
 import numbers
 import os
@@ -316,6 +317,10 @@ class Lab:
                 from .sources.sns import guard_client
 
                 guard_client(self, self._clients[service])
+            elif service == "events":  # the lab answers PutEvents and TestEventPattern (moto cannot deliver)
+                from .sources.eventbridge import service as eventbridge
+
+                eventbridge(self)
         return self._clients[service]
 
     def arn(self, service: str, resource: str) -> str:
@@ -458,6 +463,31 @@ class Lab:
 
         with self.lock:
             return expire_ttl(self, table)
+
+    @property
+    def eventbridge(self) -> Any:
+        """The lab's EventBridge: every event put on a bus (``events``), every hand-off (``handoffs``)."""
+        from .sources.eventbridge import service
+
+        return service(self)
+
+    def emit_aws_event(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Put an AWS service event on the default bus, as the service would (PutEvents refuses ``aws.`` sources).
+
+        ``kind``: ``"health"``, ``"ec2-state-change"`` or ``"s3-object-created"``, built from AWS's
+        documented samples (``lambda_lab.events.eventbridge.service_event``); returns the event.
+        """
+        from .sources.eventbridge import service
+
+        with self.lock:
+            return service(self).emit(kind, **fields)
+
+    def test_event_pattern(self, pattern: dict[str, Any] | str, event: dict[str, Any] | str) -> bool:
+        """Does ``event`` match ``pattern``? Answered as EventBridge's TestEventPattern API answers it."""
+        def text(value: Any) -> str:
+            return value if isinstance(value, str) else json.dumps(value)
+
+        return self.client("events").test_event_pattern(EventPattern=text(pattern), Event=text(event))["Result"]
 
     def _check_trigger(self, what: str, name: Any, fn: Any) -> None:
         """Refuse a trigger without a source name or without a function of this lab."""

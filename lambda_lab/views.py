@@ -52,6 +52,10 @@ def event_view(event: Any) -> list[dict[str, Any]]:
     """The fields that matter in each record of ``event`` (the whole event if it has no Records)."""
     records = event.get("Records") if isinstance(event, dict) else None
     if not records:
+        from .events import eventbridge
+
+        if eventbridge.is_eventbridge_event(event):  # no records: its envelope's fields that matter
+            return [{p: _plain(event[p]) for p in eventbridge.DISPLAY_FIELDS if p in event}]
         return [_plain(event)]
     views = []
     for record in records:
