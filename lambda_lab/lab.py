@@ -349,6 +349,8 @@ class Lab:
         self.runtime.check_reservation(fn)
         if async_options:
             fn.configure_async(**async_options)  # validates before it stores
+        elif self._async_queue is not None:
+            self._async_queue.configs.pop(name, None)  # re-registering replaces the async settings too
         return self.runtime.register(fn)
 
     @property

@@ -32,6 +32,7 @@ LONGEST_FIRST = (
     "test_s3_every_record_ends_once",
     "test_sqs_standard_every_message_ends_once",
     "test_sns_every_message_ends_once",
+    "test_eventbridge_every_delivery_ends_once",
     "test_stream_every_record_ends_once_in_order",
     "test_async_every_event_ends_once",
 )

@@ -801,3 +801,246 @@ def test_apigateway_every_request_ends_once(shared_lab, pattern):
     assert list(frame["outcome"].fillna("no route")) == outcomes  # the function's side
     lambda_ids = dict(zip(frame["request_id"], frame["lambda_request_id"]))
     assert all(lambda_ids[item] == rid for item, rid in zip(rows["item"], rows["request_id"]))
+
+
+# --- EventBridge --------------------------------------------------------------------------------
+from lambda_lab.events import eventbridge as eb_events  # noqa: E402 (this section's own import)
+
+#: Rule patterns over the events' detail-type and detail (a color and a size); each matches some events.
+EB_PATTERNS = (
+    {"detail": {"color": ["red"]}},
+    {"detail": {"color": [{"anything-but": "red"}]}},
+    {"detail": {"size": [{"numeric": [">=", 5]}]}},
+    {"detail": {"color": [{"prefix": "g"}], "size": [{"numeric": ["<", 8]}]}},
+    {"detail-type": ["OrderPlaced"]},
+    {"$or": [{"detail": {"color": ["blue"]}}, {"detail": {"size": [0]}}]},
+)
+#: A target: a function that succeeds or raises, a deleted function, an SQS queue, a deleted queue.
+EB_TARGETS = ("ok", "raise", "deleted_function", "queue", "deleted_queue")
+EB_FUNCTIONS = ("ok", "raise", "deleted_function")
+#: EventBridge's ERROR_CODE for each injected hand-off fault (eb-rule-dlq's codes).
+EB_FAULT_CODES = {429: "THROTTLING", 500: "INTERNAL_ERROR"}
+EB_DEFAULT_RETRIES = 185
+
+
+def eb_retry_policies():
+    """None (185 retries within 24 h), a few retries, a short age, or both."""
+    retries = st.integers(0, 3)
+    age = st.integers(60, 600)
+    return st.one_of(st.none(), st.builds(lambda r: {"MaximumRetryAttempts": r}, retries),
+                     st.builds(lambda a: {"MaximumEventAgeInSeconds": a}, age),
+                     st.builds(lambda r, a: {"MaximumRetryAttempts": r, "MaximumEventAgeInSeconds": a}, retries, age))
+
+
+def eb_targets():
+    return st.fixed_dictionaries(dict(
+        kind=st.sampled_from(EB_TARGETS),
+        faults=st.sampled_from([0, 0, 1, 2, 5]),  # failed hand-offs injected before Lambda accepts
+        fault=st.sampled_from(["server", "throttle"]),
+        policy=eb_retry_policies(),
+        dlq=st.booleans(),
+    ))
+
+
+@st.composite
+def eventbridge_patterns(draw):
+    n = draw(st.integers(1, 3))
+    return dict(
+        events=draw(st.lists(st.tuples(st.sampled_from(["red", "green", "blue", "grey"]), st.integers(0, 10),
+                                       st.sampled_from(["OrderPlaced", "OrderShipped"])), min_size=n, max_size=n)),
+        rules=draw(st.lists(st.tuples(st.integers(0, len(EB_PATTERNS) - 1), st.lists(eb_targets(), min_size=1,
+                                                                                     max_size=3)),
+                            min_size=1, max_size=3)),
+        fn_retries=draw(st.integers(0, 2)),  # the functions' own MaximumRetryAttempts (Lambda's layer)
+        on_failure=draw(st.booleans()),
+    )
+
+
+def eb_fail(event, context):
+    raise ValueError("fails")
+
+
+def run_eventbridge(lab, p):
+    """A fresh bus with the pattern's rules and targets, one PutEvents, run to idle; returns (summary,
+    event ids, targets, the DLQ/on-failure queue names by role, queue URLs by role or target name)."""
+    tag = next(NAMES)
+    events, sqs = lab.client("events"), lab.client("sqs")
+    bus = f"ebbus-{tag}"
+    events.create_event_bus(Name=bus)
+    every = [t for _, ts in p["rules"] for t in ts]
+    queues = {}
+    if any(t["dlq"] for t in every):
+        queues["dlq"] = f"ebdlq-{tag}"
+    if p["on_failure"] and any(t["kind"] == "raise" for t in every):
+        queues["fail"] = f"ebfail-{tag}"
+    urls = {role: sqs.create_queue(QueueName=name)["QueueUrl"] for role, name in queues.items()}
+    options = {"maximum_retry_attempts": p["fn_retries"]}
+    if "fail" in queues:
+        options["on_failure"] = lab.arn("sqs", queues["fail"])
+    targets = []
+    for r, (pattern, specs) in enumerate(p["rules"]):
+        rule_name = f"ebrule-{tag}-{r}"
+        rule_arn = events.put_rule(Name=rule_name, EventBusName=bus,
+                                   EventPattern=json.dumps(EB_PATTERNS[pattern]))["RuleArn"]
+        listed = []
+        for i, spec in enumerate(specs):
+            name = f"eb{spec['kind'][0]}-{tag}-{r}-{i}"
+            if spec["kind"] in EB_FUNCTIONS:
+                arn = lab.function(name, eb_fail if spec["kind"] == "raise" else lambda e, c: None, **options).arn
+                if spec["kind"] == "deleted_function":
+                    lab.runtime.functions.pop(name)
+                elif spec["faults"]:
+                    lab.faults.fail_next(name, spec["faults"], error=spec["fault"])
+            else:
+                url = sqs.create_queue(QueueName=name)["QueueUrl"]
+                arn = lab.arn("sqs", name)
+                if spec["kind"] == "deleted_queue":
+                    sqs.delete_queue(QueueUrl=url)
+                else:
+                    urls[name] = url
+            target = {"Id": f"t{i}", "Arn": arn}
+            if spec["policy"]:
+                target["RetryPolicy"] = spec["policy"]
+            if spec["dlq"]:
+                target["DeadLetterConfig"] = {"Arn": lab.arn("sqs", queues["dlq"])}
+            listed.append(target)
+            targets.append(dict(spec, name=name, arn=arn, rule=r, rule_arn=rule_arn, pattern=EB_PATTERNS[pattern]))
+        events.put_targets(Rule=rule_name, EventBusName=bus, Targets=listed)
+    entries = [{"Source": f"prop.{tag}", "DetailType": detail_type, "EventBusName": bus,
+                "Detail": json.dumps({"i": i, "color": color, "size": size})}
+               for i, (color, size, detail_type) in enumerate(p["events"])]
+    answer = events.put_events(Entries=entries)
+    assert answer["FailedEntryCount"] == 0, answer
+    ids = [e["EventId"] for e in answer["Entries"]]
+    summary = finish(lab)  # EventBridge is one source per lab: it stays, the names are fresh
+    for t in targets:
+        while lab.faults.take(t["name"]):  # nothing left over (names are fresh anyway)
+            pass
+    return summary, ids, targets, queues, urls
+
+
+def eb_limit(target):
+    """Attempts the target's retry policy allows: 1 + MaximumRetryAttempts."""
+    return 1 + (target["policy"] or {}).get("MaximumRetryAttempts", EB_DEFAULT_RETRIES)
+
+
+def eb_messages(lab, url):
+    """The messages in queue ``url`` (none if None); a short answer means the queue is empty, so an
+    ordinary queue costs one ReceiveMessage: 100 patterns of moto calls add up."""
+    if url is None:
+        return []
+    sqs, messages, got = lab.client("sqs"), [], [None] * 10
+    while len(got) == 10:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                  MessageAttributeNames=["All"]).get("Messages", [])
+        messages.extend(got)
+    return messages
+
+
+def eb_dead_letters(lab, url):
+    """(event id, TARGET_ARN) -> (event, attributes) of each message in the target DLQ at ``url``."""
+    held = {}
+    for m in eb_messages(lab, url):
+        attributes = {k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()}
+        event_ = json.loads(m["Body"])
+        key = (event_["id"], attributes["TARGET_ARN"])
+        assert key not in held, key  # dead-lettered once
+        held[key] = (event_, attributes)
+    return held
+
+
+def check_eventbridge_row(row, t, tries, p, dead, delivered):
+    """One (event, target) row against the hand-offs EventBridge made and the DLQ."""
+    limit = eb_limit(t)
+    if row["layer"] == "eventbridge":
+        assert row["ending"] in ("processed", "dead_letter", "dropped"), row
+        assert row["attempts"] <= limit and len(tries) <= limit, (row, tries)
+        if t["kind"] == "queue":
+            assert row["ending"] == "processed" and tries == [], row  # hand-offs are Lambda's only
+            return
+        assert row["ending"] == ("dead_letter" if t["dlq"] else "dropped"), (row, t)
+        if t["kind"] == "deleted_function":
+            assert tries == [404], tries  # a client-side error: not retried
+        elif t["kind"] == "deleted_queue":
+            assert tries == []
+        else:  # EventBridge gave up on hand-offs Lambda kept refusing
+            assert tries and all(s in EB_FAULT_CODES for s in tries), tries
+        if row["ending"] == "dead_letter":
+            event_, attributes = dead.pop((row["item"], t["arn"]))
+            assert event_ == delivered[row["item"]]
+            assert (attributes["RULE_ARN"], attributes["TARGET_ARN"]) == (t["rule_arn"], t["arn"])
+            retriable = t["kind"] in ("ok", "raise")
+            assert attributes["RETRY_ATTEMPTS"] == str(len(tries) - 1 if retriable else 0)
+            if retriable:
+                assert attributes["ERROR_CODE"] == EB_FAULT_CODES[tries[-1]]
+                assert attributes["EXHAUSTED_RETRY_CONDITION"] == (
+                    "MaximumRetryAttempts" if len(tries) == limit else "MaximumEventAgeInSeconds"), (attributes, t)
+            else:
+                assert "EXHAUSTED_RETRY_CONDITION" not in attributes, attributes
+                assert attributes["ERROR_CODE"] in eb_events.DLQ_ERROR_CODES
+                if t["kind"] == "deleted_function":
+                    assert attributes["ERROR_CODE"] == "NO_RESOURCE"
+    else:  # Lambda accepted it: Lambda's async queue decided
+        assert row["layer"] == "lambda" and t["kind"] in ("ok", "raise"), (row, t)
+        assert tries and tries[-1] == 202 and all(s in EB_FAULT_CODES for s in tries[:-1]), tries
+        assert len(tries) <= limit
+        if t["kind"] == "ok":
+            assert row["ending"] == "processed", row
+        else:
+            assert row["ending"] == ("destination" if p["on_failure"] else "dropped"), row
+
+
+@settings(SETTINGS, max_examples=PATTERNS // 2)  # each pattern puts several events through several rules
+@given(eventbridge_patterns())
+# The issue's cases: a missing function straight to the DLQ, server errors past MaximumRetryAttempts into the
+# DLQ, a throttled hand-off Lambda then accepts, a function error for Lambda's on-failure destination, a
+# deleted queue, and a short MaximumEventAgeInSeconds.
+@example(dict(events=[("red", 5, "OrderPlaced"), ("blue", 0, "OrderShipped")], fn_retries=1, on_failure=True, rules=[
+    (4, [dict(kind="deleted_function", faults=0, fault="server", policy=None, dlq=True),
+         dict(kind="ok", faults=5, fault="server", policy={"MaximumRetryAttempts": 2}, dlq=True),
+         dict(kind="raise", faults=1, fault="throttle", policy=None, dlq=True)]),
+    (5, [dict(kind="queue", faults=0, fault="server", policy=None, dlq=False),
+         dict(kind="deleted_queue", faults=0, fault="server", policy=None, dlq=True),
+         dict(kind="ok", faults=5, fault="throttle", policy={"MaximumEventAgeInSeconds": 60}, dlq=False)])]))
+def test_eventbridge_every_delivery_ends_once(shared_lab, pattern):
+    lab = shared_lab
+    summary, ids, targets, queues, urls = run_eventbridge(lab, pattern)
+    assert summary.idle
+    delivered = {e["id"]: e for _, _, e in lab.eventbridge.events if e["id"] in set(ids)}
+    assert sorted(delivered) == sorted(ids)
+    # Which (event, target) pairs should exist, by the TestEventPattern API.
+    matches = {(i, r): lab.test_event_pattern(EB_PATTERNS[pattern["rules"][r][0]], delivered[i])
+               for i in ids for r in range(len(pattern["rules"]))}
+    expected = sorted((i, t["name"]) for i in ids for t in targets if matches[(i, t["rule"])])
+    rows = lab.outcomes(source="eventbridge")
+    rows = rows[rows["item"].isin(ids)]
+    assert sorted(zip(rows["item"], rows["function"])) == expected  # exactly one row per (event, target)
+    assert (rows["ending"] != "pending").all(), rows[rows["ending"] == "pending"]
+    assert (rows["ended"] >= rows["accepted"]).all()
+    tries = defaultdict(list)
+    for _, event_id, name, answer in lab.eventbridge.handoffs:
+        if event_id in delivered:
+            tries[(event_id, name)].append(answer.status_code)
+    dead = eb_dead_letters(lab, urls.get("dlq"))
+    by_name = {t["name"]: t for t in targets}
+    for row in rows.to_dict("records"):
+        check_eventbridge_row(row, by_name[row["function"]], tries[(row["item"], row["function"])], pattern, dead,
+                              delivered)
+        event(f"an eventbridge {row['ending']} row decided by {row['layer']}")
+    assert dead == {}, dead  # the DLQ holds exactly the rows that ended dead_letter
+    # Queue targets hold exactly their events; Lambda's destination exactly the rows it names.
+    for t in targets:
+        mine = rows[rows["function"] == t["name"]]
+        if t["kind"] == "queue":
+            held = [json.loads(m["Body"]) for m in eb_messages(lab, urls[t["name"]])]
+            assert sorted(e["id"] for e in held) == sorted(mine["item"])
+            assert all(e == delivered[e["id"]] for e in held)
+        if t["kind"] in ("ok", "raise") and t["faults"]:
+            # The injected faults were spent on the first hand-offs to the function, across events.
+            sent = [s for (i, name), ss in tries.items() if name == t["name"] for s in ss]
+            assert sum(s != 202 for s in sent) == min(t["faults"], len(sent))
+            if "MaximumEventAgeInSeconds" not in (t["policy"] or {}) and t["faults"] < eb_limit(t):
+                assert (mine["layer"] == "lambda").all(), mine  # within the budget of every event
+    records = [json.loads(m["Body"]) for m in eb_messages(lab, urls.get("fail"))]
+    got = sorted((r["requestPayload"]["id"], r["requestContext"]["functionArn"].split(":")[6]) for r in records)
+    assert got == sorted(zip(*(rows.loc[rows["ending"] == "destination", c] for c in ("item", "function"))))

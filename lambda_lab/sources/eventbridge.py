@@ -39,6 +39,7 @@ event id, function the target's name (function, queue or topic), ending decided 
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 import itertools
 import json
@@ -74,6 +75,7 @@ TARGET_SERVICES = ("lambda", "sqs", "sns")
 _HOOK_IDS = itertools.count()
 
 
+@functools.lru_cache(maxsize=64)
 def retry_policy(maximum_retry_attempts: int = limits.EVENTBRIDGE_MAX_ATTEMPTS,
                  maximum_event_age_s: int = limits.EVENTBRIDGE_MAX_AGE_S) -> RetryPolicy:
     """A target's retry policy: ``maximum_retry_attempts`` retries within ``maximum_event_age_s``.
@@ -173,7 +175,7 @@ class EventBridge:
         try:
             result = patterns.matches(params.get("EventPattern", ""), params.get("Event", ""))
         except patterns.InvalidPatternError as error:
-            return _error_response("InvalidEventPatternException", f"Event pattern is not valid. Reason: {error}")
+            return _error_response("InvalidEventPatternException", _pattern_message(error))
         except (json.JSONDecodeError, TypeError) as error:
             return _error_response("InvalidEventPatternException", f"Event is not valid JSON: {error}")
         return _ok_response({"Result": result})
@@ -185,20 +187,48 @@ class EventBridge:
             try:
                 patterns.validate(pattern)
             except patterns.InvalidPatternError as error:
-                raise _client_error("InvalidEventPatternException", f"Event pattern is not valid. Reason: {error}",
-                                    "PutRule") from None
+                raise self._error("InvalidEventPatternException", _pattern_message(error), "PutRule") from None
         if schedule is not None:
-            parse_schedule(schedule)  # raises ConfigurationError naming the rule
+            try:
+                parse_schedule(schedule)
+            except ConfigurationError as error:
+                raise self._error("ValidationException", f"Rule {params.get('Name')!r}: {error}", "PutRule") from None
 
     def _check_targets(self, params: dict[str, Any], **_: Any) -> None:
-        for target in params.get("Targets") or []:
-            check_target(self.lab, target)
+        rule = params.get("Rule")
+        targets = params.get("Targets") or []
+        for target in targets:
+            try:
+                check_target(self.lab, target)
+            except ConfigurationError as error:  # as AWS answers PutTargets: a ValidationException
+                raise self._error("ValidationException", f"Rule {rule!r}, target {target.get('Id')!r}: {error}",
+                                  "PutTargets") from None
+        self._check_target_count(rule, params.get("EventBusName"), {t.get("Id") for t in targets})
+
+    def _check_target_count(self, rule: Any, bus: Any, ids: set) -> None:
+        """At most 5 targets per rule (eb-quota); PutTargets with the Id of a target replaces it."""
+        from botocore.exceptions import ClientError
+
+        try:
+            existing = {t["Id"] for t in self.client.list_targets_by_rule(Rule=rule, EventBusName=_bus_name(bus))
+                        .get("Targets", [])}
+        except ClientError:
+            return  # no such rule: moto answers PutTargets with AWS's ResourceNotFoundException
+        if len(existing | ids) > limits.EVENTBRIDGE_TARGETS_PER_RULE:
+            raise self._error("LimitExceededException", f"Rule {rule!r} would have {len(existing | ids)} targets: "
+                              f"EventBridge allows {limits.EVENTBRIDGE_TARGETS_PER_RULE} per rule "
+                              f"({limits.EVENTBRIDGE_QUOTAS_URL})", "PutTargets")
 
     def _rule_put(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         params = context.get("lambda_lab_rule")
         if parsed.get("RuleArn") and params and params.get("ScheduleExpression"):
             self._start_schedule(parsed["RuleArn"], params["Name"], params.get("EventBusName"),
                                  params["ScheduleExpression"])
+
+    def _error(self, code: str, message: str, operation: str) -> Exception:
+        """The modeled exception of the events client (``events.exceptions.<code>``), as AWS would raise it."""
+        response = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return self.client.exceptions.from_code(code)(response, operation)
 
     # --- the bus ---------------------------------------------------------------------------------------
     def new_event_id(self) -> str:
@@ -224,8 +254,14 @@ class EventBridge:
                 self._fan_out(event, rule, bus, depth)
 
     def _rules(self, bus: str) -> list[dict[str, Any]]:
+        """The bus's rules; none for a bus that does not exist (AWS accepts the event, and it goes nowhere)."""
+        from botocore.exceptions import ClientError
+
         paginator = self.client.get_paginator("list_rules")
-        return [rule for page in paginator.paginate(EventBusName=bus) for rule in page.get("Rules", [])]
+        try:
+            return [rule for page in paginator.paginate(EventBusName=bus) for rule in page.get("Rules", [])]
+        except ClientError:
+            return []
 
     def _fan_out(self, event: dict[str, Any], rule: dict[str, Any], bus: str, depth: int) -> None:
         targets = self.client.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus).get("Targets", [])
@@ -253,6 +289,8 @@ class EventBridge:
         d.last = answer
         if service_name == "lambda":
             self.handoffs.append((round(self.lab.clock.elapsed(), 6), d.event["id"], name, answer))
+        if not (service_name == "lambda" and answer.accepted):  # Lambda counts its own attempts once it has it
+            self.lab.ledger.attempt(d.entry)
         if answer.accepted:
             self._retrying.pop(id(d), None)
             if service_name != "lambda":
@@ -530,8 +568,7 @@ def _error_response(code: str, message: str) -> tuple[Any, dict[str, Any]]:
     return AWSResponse("https://events.lab.invalid/", 400, {}, None), parsed
 
 
-def _client_error(code: str, message: str, operation: str) -> Exception:
-    from botocore.exceptions import ClientError
-
-    return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}},
-                       operation)
+def _pattern_message(error: Exception) -> str:
+    """AWS's InvalidEventPatternException message for a pattern ``lambda_lab.patterns`` refused."""
+    text = str(error)
+    return text if text.startswith("Event pattern is not valid") else f"Event pattern is not valid. Reason: {text}"
