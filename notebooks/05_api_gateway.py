@@ -477,4 +477,4 @@ check.provisioned_size(lab, ex3_provisioned)
 lab.close()
 
 # %% [markdown] tags=["navigation"]
-# [← 04 · DynamoDB Streams](04_dynamodb_streams.ipynb) · [index](index.md) · [07 · Event storms →](07_event_storms.ipynb)
+# [← 04 · DynamoDB Streams](04_dynamodb_streams.ipynb) · [index](index.md) · [06 · EventBridge →](06_eventbridge.ipynb)
