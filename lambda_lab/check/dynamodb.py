@@ -25,7 +25,6 @@ drawn at random, so only behaviour passes, never a typed-in value:
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import random
