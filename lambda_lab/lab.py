@@ -233,6 +233,7 @@ class Lab:
         self.sources: list[Source] = []
         self._clients: dict[str, Any] = {}
         self._async_queue = None
+        self._schema_registries: dict[str, Any] = {}  # bus -> lambda_lab.schemas.Registry (lab.schemas)
         self._mock = None
         if endpoint_url is None:
             self._start_moto()  # before the session: moto hooks sessions created after it starts
@@ -483,6 +484,20 @@ class Lab:
 
         with self.lock:
             return service(self).emit(kind, **fields)
+
+    def schemas(self, bus: str = "default") -> Any:
+        """Schema discovery on ``bus``: schemas inferred from every event put on it so far (``lambda_lab.schemas``).
+
+        Each call reads the events that arrived since the last one; a schema gets a new version when
+        they change it (a producer added a field). ``registry.get(source, detail_type).bindings(folder)``
+        writes Python bindings that round-trip the events.
+        """
+        from .schemas import Registry
+
+        with self.lock:
+            registry = self._schema_registries.setdefault(bus, Registry(bus=bus))
+            registry.sync(self.eventbridge.events)
+            return registry
 
     def test_event_pattern(self, pattern: dict[str, Any] | str, event: dict[str, Any] | str) -> bool:
         """Does ``event`` match ``pattern``? Answered as EventBridge's TestEventPattern API answers it."""

@@ -301,6 +301,75 @@ ticks
 # %% [markdown]
 # Three ticks, then none: a disabled rule does not fire (moto's own scheduler never fires, and its
 # `put_events` still delivers to disabled rules; the lab does neither).
+#
+# ### 5.7 What is on the bus: schema discovery and code bindings
+#
+# > **A claim you will meet:** *"Use EventBridge Schema Discovery. It will automatically catalog all
+# > the events flowing through your bus and generate code bindings for them."*
+#
+# Discovery infers a schema for every `source` and `detail-type` it sees, and the Schema Registry
+# generates bindings for Go, Java, Python and TypeScript
+# ([eb-schema](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-schema.html),
+# [eb-schema-code-bindings](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-schema-code-bindings.html)).
+# Nothing local does it, so the lab does, from the events its buses accepted (`lambda_lab.schemas`):
+
+# %%
+registry = lab.schemas("shop")
+pd.DataFrame(registry.schemas())[["schema", "version", "events", "fields"]]
+
+# %% [markdown]
+# The schema of `OrderPlaced`, in the registry's OpenAPI 3 form (JSON Schema draft 4 is the
+# alternative, `schema.jsonschema()`):
+
+# %%
+placed = registry.get("shop.orders", "OrderPlaced")
+show(placed.openapi()["components"]["schemas"]["OrderPlaced"])
+
+# %% [markdown]
+# Bindings: a package of dataclasses laid out as the registry lays them out, written to a scratch
+# folder (never into the workbook), and a handler that uses them:
+
+# %%
+import tempfile
+
+from lambda_lab.schemas import import_bindings
+
+scratch = tempfile.TemporaryDirectory(prefix="lambda-lab-schemas-")
+v1 = import_bindings(placed.bindings(scratch.name))
+typed = []
+
+
+def typed_handler(event, context):
+    order = v1.AWSEvent.from_dict(event)
+    typed.append((order.detail.order_id, order.detail.amount, order.detail_type))
+
+
+events.put_targets(Rule="big-orders", EventBusName="shop", Targets=[{"Id": "typed", "Arn": lab.function(
+    "typed", typed_handler).arn}])
+events.put_events(Entries=[place("o-12", 300)])
+lab.run_until_idle()
+typed
+
+# %% [markdown]
+# A producer adds a field. The next look makes a **new version**, with the new field optional (old
+# events do not have it), and what the old bindings do with the new events does not break: they
+# read them and drop the field they do not know.
+
+# %%
+events.put_events(Entries=[place("o-13", 400, currency="EUR")])
+lab.run_until_idle()
+placed_v2 = lab.schemas("shop").get("shop.orders", "OrderPlaced")
+placed_v2.version, placed_v2.fields(), typed[-1]
+
+# %%
+new_event = [e for _, bus, e in lab.eventbridge.events if bus == "shop"][-1]
+v2 = import_bindings(placed_v2.bindings(scratch.name + "/v2"))
+{"v1 to_dict has currency": "currency" in v1.AWSEvent.from_dict(new_event).to_dict()["detail"],
+ "v2 round-trips the event": v2.AWSEvent.from_dict(new_event).to_dict() == new_event}
+
+# %% [markdown]
+# An old consumer that forwards events drops what it does not know. Regenerate the bindings when
+# the registry shows a new version.
 
 # %% [markdown]
 # ## Exercises
