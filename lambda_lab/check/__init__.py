@@ -7,8 +7,12 @@ nbval guards the checks too.
 
 from __future__ import annotations
 
+import itertools
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    from ..lab import Lab
 
 
 class Verdict:
@@ -40,3 +44,21 @@ def is_whole_number(value: Any) -> bool:
 def is_real_number(value: Any) -> bool:
     """A float or an int, numpy's included, but not a bool."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def short(value: Any, limit: int = 70) -> str:
+    """``repr(value)``, cut to ``limit`` characters with "...", for a hint that quotes a learner's value."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+_RUNS = itertools.count(1)
+
+
+def fresh_name(lab: "Lab", prefix: str, taken: Iterable[str] = ()) -> str:
+    """``<prefix>-<n>``: a name no function of this lab (nor any of ``taken``) has yet, for a check's own scenario."""
+    taken = set(taken)
+    while True:
+        name = f"{prefix}-{next(_RUNS)}"
+        if name not in lab.runtime.functions and name not in taken:
+            return name

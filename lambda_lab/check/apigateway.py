@@ -35,12 +35,11 @@ and as the lab does. A ``headers`` entry carries one value; repeated headers go 
 
 from __future__ import annotations
 
-import itertools
 import secrets
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote
 
-from . import Verdict, is_whole_number, report
+from . import Verdict, fresh_name, is_whole_number, report, short
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -51,25 +50,11 @@ Handler = Callable[[Any, Any], Any]
 EX1 = "Exercise 1 (one handler behind both API types)"
 EX2 = "Exercise 2 (a 201 with a Location header and two cookies, behind a REST API)"
 
-_RUNS = itertools.count(1)
 
 REST = "the REST API (payload 1.0)"
 HTTP = "the HTTP API (payload 2.0)"
 
 _V1_FIELDS = "statusCode, headers, multiValueHeaders, body and isBase64Encoded"
-
-
-def _short(value: Any, limit: int = 70) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _fresh(lab: "Lab", prefix: str) -> str:
-    """A function name this lab does not have yet."""
-    while True:
-        name = f"{prefix}-{next(_RUNS)}"
-        if name not in lab.runtime.functions:
-            return name
 
 
 def _as_handler(handler: Any) -> Any:
@@ -182,7 +167,7 @@ def _ex1_malformed_hint(result: Any, why: str, payload: str, status: int) -> str
         return (f"{why.split(' (allowed')[0]}: a payload 1.0 response has only {_V1_FIELDS}; anything else makes it "
                 f"a Malformed Lambda proxy response ({status})")
     if not isinstance(result, dict):
-        return (f"the handler returned a {type(result).__name__} ({_short(result, 40)}): payload 1.0 requires an "
+        return (f"the handler returned a {type(result).__name__} ({short(result, 40)}): payload 1.0 requires an "
                 f"object with statusCode and a string body ({status}, Malformed Lambda proxy response). Return "
                 f"{_EX1_RESPONSE}")
     return f"API Gateway answered {status}, Malformed Lambda proxy response: {why}"
@@ -200,15 +185,15 @@ def _ex1_answer_hints(response: "Response", method: str, user: str) -> list[tupl
     try:
         body = response.json()
     except ValueError:
-        return [*hints, ("not json", f"the body is not JSON ({_short(response.text, 50)}): send "
+        return [*hints, ("not json", f"the body is not JSON ({short(response.text, 50)}): send "
                                      f"json.dumps({{'method': ..., 'user': ...}})")]
     if body is None:
         return [*hints, ("null", f"the body is null: did the handler return None? Return {_EX1_RESPONSE}")]
     if not isinstance(body, dict) or set(body) != {"method", "user"}:
         return [*hints, ("keys", f"the body must be a JSON object with exactly the keys 'method' and 'user', got "
-                                 f"{_short(body, 60)}")]
+                                 f"{short(body, 60)}")]
     if body["method"] != method:
-        hints.append(("method", f"for a {method} request the body's method was {_short(body['method'], 30)}: send "
+        hints.append(("method", f"for a {method} request the body's method was {short(body['method'], 30)}: send "
                                 f"the request's method (payload 1.0: event['httpMethod']; 2.0: "
                                 f"event['requestContext']['http']['method']), not a fixed one"))
     if body["user"] != user:
@@ -218,7 +203,7 @@ def _ex1_answer_hints(response: "Response", method: str, user: str) -> list[tupl
                                      f"the path as sent. Read event['pathParameters']['userId']: API Gateway "
                                      f"URL-decodes path parameters, in both formats"))
         else:
-            hints.append(("user", f"for /users/{quote(user)} the body's user was {_short(got, 40)}, expected "
+            hints.append(("user", f"for /users/{quote(user)} the body's user was {short(got, 40)}, expected "
                                   f"{user!r}: read event['pathParameters']['userId']"))
     return hints
 
@@ -227,8 +212,8 @@ def both_formats(lab: "Lab", handler: Handler) -> Verdict:
     """Exercise 1: ``handler`` answers GET and DELETE /users/{userId} behind a REST API and an HTTP API alike."""
     handler = _as_handler(handler)
     if not callable(handler):
-        return report(EX1, [f"expected a function handler(event, context), got {_short(handler)}"])
-    name = _fresh(lab, "ex1-api-check")
+        return report(EX1, [f"expected a function handler(event, context), got {short(handler)}"])
+    name = fresh_name(lab, "ex1-api-check")
     fn = lab.function(name, handler)
     routes = {"GET /users/{userId}": fn, "DELETE /users/{userId}": fn}
     apis: list[Any] = []
@@ -243,7 +228,7 @@ def both_formats(lab: "Lab", handler: Handler) -> Verdict:
                 response, inv = _send(lab, api, name, method, f"/users/{quote(user)}")
                 if inv is None:
                     problems.add(f"a {method} request got {response.status} without invoking the function "
-                                 f"({_short(response.text, 50)})", label)
+                                 f"({short(response.text, 50)})", label)
                 elif inv.outcome != "success":
                     problems.add(_ex1_error_hint(inv, payload), label)
                 elif inv.result is None:  # 2.0 would infer a 200 with the body null; 1.0 refuses it
@@ -288,7 +273,7 @@ def _ex2_malformed_hint(result: Any, why: str, status: int) -> str:
     if result is None:
         return f"the handler returned None (the client got {status}): return {_ex2_response()}"
     if not isinstance(result, dict):
-        return (f"the handler returned a {type(result).__name__} ({_short(result, 40)}): a REST API (payload 1.0) "
+        return (f"the handler returned a {type(result).__name__} ({short(result, 40)}): a REST API (payload 1.0) "
                 f"needs an object such as {_ex2_response()} (the client got {status}, Malformed Lambda proxy "
                 f"response)")
     if "cookies" in result and why.startswith("unexpected field"):
@@ -334,7 +319,7 @@ def _ex2_answer_hints(response: "Response", order_id: str) -> list[tuple[str, st
                                      "f'/orders/{order_id}' in headers, with the id from the request body "
                                      "(json.loads(event['body'])['id'])"))
     elif not (location == wanted or (location.startswith(("http://", "https://")) and location.endswith(wanted))):
-        hints.append(("location", f"for order {order_id!r} the Location was {_short(location, 50)}, expected "
+        hints.append(("location", f"for order {order_id!r} the Location was {short(location, 50)}, expected "
                                   f"{wanted!r}: take the id from the request body, json.loads(event['body'])['id']"))
     lines = response.header_values("set-cookie")
     pairs = [pair for line in lines for pair in _cookie_pairs(line)]
@@ -343,19 +328,19 @@ def _ex2_answer_hints(response: "Response", order_id: str) -> list[tuple[str, st
         hints.append(("no cookie", f"no Set-Cookie header reached the client: set two cookies, session=<the order "
                                    f"id> and theme=dark, with {_MULTI}"))
     elif len(lines) == 1 and len(_cookie_pairs(lines[0])) > 1:
-        hints.append(("joined", f"both cookies came in one Set-Cookie header ({_short(lines[0], 50)}), joined with a "
+        hints.append(("joined", f"both cookies came in one Set-Cookie header ({short(lines[0], 50)}), joined with a "
                                 f"comma: a browser reads one cookie per Set-Cookie header. Send two headers: "
                                 f"{_MULTI}"))
     elif len(lines) == 1:
-        hints.append(("one cookie", f"the client got one Set-Cookie header ({_short(lines[0], 50)}): an entry of "
+        hints.append(("one cookie", f"the client got one Set-Cookie header ({short(lines[0], 50)}): an entry of "
                                     f"headers carries one value, so the dict holds one Set-Cookie. For two cookies "
                                     f"use {_MULTI}"))
     else:
         if session not in pairs:
             hints.append(("session", f"no session cookie for order {order_id!r}: expected {session!r} (the id from "
-                                     f"the request body), got cookies {_short(pairs, 60)}"))
+                                     f"the request body), got cookies {short(pairs, 60)}"))
         if theme not in pairs:
-            hints.append(("theme", f"no theme=dark cookie: got cookies {_short(pairs, 60)}"))
+            hints.append(("theme", f"no theme=dark cookie: got cookies {short(pairs, 60)}"))
     return hints
 
 
@@ -363,8 +348,8 @@ def cookies_and_location(lab: "Lab", handler: Handler) -> Verdict:
     """Exercise 2: ``handler`` answers POST /orders behind a REST API with 201, a Location and two cookies."""
     handler = _as_handler(handler)
     if not callable(handler):
-        return report(EX2, [f"expected a function handler(event, context), got {_short(handler)}"])
-    name = _fresh(lab, "ex2-api-check")
+        return report(EX2, [f"expected a function handler(event, context), got {short(handler)}"])
+    name = fresh_name(lab, "ex2-api-check")
     fn = lab.function(name, handler)
     apis: list[Any] = []
     problems = _Problems()
@@ -375,7 +360,7 @@ def cookies_and_location(lab: "Lab", handler: Handler) -> Verdict:
             response, inv = _send(lab, apis[0], name, "POST", "/orders", json={"id": order_id})
             if inv is None:
                 problems.add(f"the POST got {response.status} without invoking the function "
-                             f"({_short(response.text, 50)})")
+                             f"({short(response.text, 50)})")
             elif inv.outcome != "success":
                 problems.add(_ex2_error_hint(inv))
             else:
@@ -407,7 +392,7 @@ def _checkout_day(lab: "Lab", provisioned: int) -> int:
     import urllib.request
     from concurrent.futures import ThreadPoolExecutor
 
-    fn = lab.function(_fresh(lab, "ex3-checkout"), lambda event, context: {"statusCode": 200, "body": "paid"},
+    fn = lab.function(fresh_name(lab, "ex3-checkout"), lambda event, context: {"statusCode": 200, "body": "paid"},
                       provisioned_concurrency=provisioned, **EX3_PROFILE)
     api = lab.http_api({"POST /checkout": fn})
     url = api.serve() + "/checkout"
@@ -434,7 +419,7 @@ def provisioned_size(lab: "Lab", provisioned: Any) -> Verdict:
 
     if not is_whole_number(provisioned) or provisioned < 0:
         return report(EX3, [f"provisioned concurrency is a whole number of execution environments (0 or more), "
-                            f"got {_short(provisioned)}"])
+                            f"got {short(provisioned)}"])
     if lab.runtime.environment_idle_s is None:
         return report(EX3, ["this lab never retires an idle environment, so a day of traffic shows no cold starts "
                             "after the first: make it with Lab(seed=0, environment_idle_s=600), as the chapter does"])

@@ -25,7 +25,6 @@ drawn at random, so only behaviour passes, never a typed-in value:
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
 import secrets
@@ -34,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from botocore.exceptions import ClientError
 
-from . import Verdict, report
+from . import Verdict, fresh_name, report, short
 from .. import ledger as L
 
 if TYPE_CHECKING:
@@ -46,13 +45,6 @@ EX1 = "Exercise 1 (DynamoDB JSON into Python)"
 EX2 = "Exercise 2 (a poison record must not block the shard)"
 EX3 = "Exercise 3 (exactly one welcome per new user)"
 
-_RUNS = itertools.count(1)
-
-
-def _short(value: Any, limit: int = 70) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
 
 def _tables(lab: "Lab") -> set[str]:
     ddb = lab.client("dynamodb")
@@ -61,11 +53,7 @@ def _tables(lab: "Lab") -> set[str]:
 
 def _fresh(lab: "Lab", prefix: str) -> str:
     """A name no table or function of this lab has yet."""
-    tables = _tables(lab)
-    while True:
-        name = f"{prefix}-{next(_RUNS)}"
-        if name not in tables and name not in lab.runtime.functions:
-            return name
+    return fresh_name(lab, prefix, _tables(lab))
 
 
 def _table_with_stream(lab: "Lab", name: str, key: str, view_type: str) -> str:
@@ -253,7 +241,7 @@ class _Short:
         self.value = value
 
     def __repr__(self) -> str:
-        return _short(self.value, 60)
+        return short(self.value, 60)
 
     __str__ = __repr__
 
@@ -269,7 +257,7 @@ def _error_hint(error: BaseException) -> str:
 def to_python(lab: "Lab", fn: Callable[[Any], Any]) -> Verdict:
     """Exercise 1: ``fn(image)`` turns a stream record's NewImage into the item boto3's Table resource returns."""
     if not callable(fn):
-        return report(EX1, [f"expected a function fn(image), got {_short(fn)}"])
+        return report(EX1, [f"expected a function fn(image), got {short(fn)}"])
     rng = random.Random(secrets.randbits(64))
     name = _fresh(lab, "ex1-check")
     arn = _table_with_stream(lab, name, "id", "NEW_IMAGE")
@@ -313,7 +301,7 @@ def to_python(lab: "Lab", fn: Callable[[Any], Any]) -> Verdict:
             problems.append("fn returned None: return the item as a dict of Python values")
             break
         if not isinstance(got, dict):
-            problems.append(f"return the item as a dict of attribute name -> value, got {_short(got)}")
+            problems.append(f"return the item as a dict of attribute name -> value, got {short(got)}")
             break
         try:
             unchanged = got == images[item_id]
@@ -435,7 +423,7 @@ def unblocked(lab: "Lab", table: str, queue: str, function: str = "ex2") -> Verd
     """
     if not isinstance(table, str) or not isinstance(queue, str) or not isinstance(function, str):
         return report(EX2, [f"expected the table's name, the queue's URL and the function's name, got "
-                            f"{_short(table, 40)}, {_short(queue, 40)}, {_short(function, 40)}"])
+                            f"{short(table, 40)}, {short(queue, 40)}, {short(function, 40)}"])
     ddb = lab.client("dynamodb")
     try:
         stream_arn = ddb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
@@ -517,7 +505,7 @@ def _ex2_problems(mapping: Any, written: dict[str, str], rows: dict[str, Any], r
                             f"record is alone")
         else:
             problems.append(f"{len(skipped)} good order(s) were skipped ({_ending_words(rows, skipped)}): "
-                            f"{_short(rows[skipped[0]].where, 120)}")
+                            f"{short(rows[skipped[0]].where, 120)}")
 
     queue_name = queue_url.rsplit("/", 1)[-1]
     for s in poison:
@@ -530,7 +518,7 @@ def _ex2_problems(mapping: Any, written: dict[str, str], rows: dict[str, Any], r
                 problems.append("the poison record was dropped: Lambda gave up on it and nothing kept a trace. Give "
                                 f"the mapping an on-failure destination: on_failure=<the ARN of {queue_name!r}>")
             else:
-                problems.append(f"the poison record was dropped: {_short(row.where, 120)}")
+                problems.append(f"the poison record was dropped: {short(row.where, 120)}")
         elif row.ending == L.PROCESSED:
             problems.append("the poison record ended processed: the function must still fail on it (the exercise "
                             "changes the mapping, not the handler)")
@@ -584,7 +572,7 @@ def _welcomes(lab: "Lab", users: list[str]) -> dict[str, int] | None:
 def exactly_once(lab: "Lab", handler: Handler) -> Verdict:
     """Exercise 3: one welcome per INSERT, also when Lambda delivers a batch twice; a conditional write dedupes."""
     if not callable(handler):
-        return report(EX3, [f"expected a function handler(event, context), got {_short(handler)}"])
+        return report(EX3, [f"expected a function handler(event, context), got {short(handler)}"])
     missing = [t for t in (EX3_WELCOMES, EX3_SEEN) if t not in _tables(lab)]
     if missing:
         return report(EX3, [f"there is no table {' or '.join(map(repr, missing))} in the lab: run the exercise's "
@@ -654,7 +642,7 @@ def _ex3_problems(rows: Any, deliveries: list, errors: list[BaseException], fina
                             "(ddb.exceptions.ConditionalCheckFailedException): it means this record was handled "
                             "already, skip it")
         else:
-            problems.append(f"the handler raised {type(error).__name__}: {_short(str(error), 150)}")
+            problems.append(f"the handler raised {type(error).__name__}: {short(str(error), 150)}")
     not_processed = [r for r in rows.itertuples() if r.ending != L.PROCESSED]
     if len(rows) == 0:
         problems.append("no record reached the handler (a bug in the check if it persists)")

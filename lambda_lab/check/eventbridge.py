@@ -35,7 +35,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from . import Verdict, report
+from . import Verdict, fresh_name, report, short
 from .. import ledger as L
 from ..errors import LabError
 
@@ -48,21 +48,6 @@ EX3 = "Exercise 3 (an input transformer)"
 
 SOURCE = "shop.orders"
 DETAIL_TYPE = "OrderPlaced"
-
-_RUNS = itertools.count(1)
-
-
-def _short(value: Any, limit: int = 70) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _fresh(lab: "Lab", prefix: str) -> str:
-    """A name no function of this lab has yet (also used for the check's bus, rule and queue)."""
-    while True:
-        name = f"{prefix}-{next(_RUNS)}"
-        if name not in lab.runtime.functions:
-            return name
 
 
 def _order_id() -> str:
@@ -193,7 +178,7 @@ def _as_pattern(learner_pattern: Any) -> tuple[str | None, dict | None, str | No
         except (TypeError, ValueError) as error:
             return None, None, f"the pattern is not JSON ({error}): use dicts, lists, strings, numbers, True/False/None"
     return None, None, (f"expected an event pattern (a dict such as {{\"source\": [\"shop.orders\"], ...}}), got "
-                        f"{_short(learner_pattern)}")
+                        f"{short(learner_pattern)}")
 
 
 def _ex1_refused_hint(error: BaseException) -> str:
@@ -245,7 +230,7 @@ def pattern(lab: "Lab", learner_pattern: Any) -> Verdict:
     text, parsed, problem = _as_pattern(learner_pattern)
     if problem:
         return report(EX1, [problem])
-    name = _fresh(lab, "ex1-pattern-check")
+    name = fresh_name(lab, "ex1-pattern-check")
     events = lab.client("events")
     arrived: list[str] = []
     fn = lab.function(name, lambda event, context: arrived.append(event["id"]))
@@ -408,7 +393,7 @@ def nothing_lost(lab: "Lab", rule: str = "ex2-orders", bus: str = "ex2", functio
     """
     for label, value in (("rule", rule), ("bus", bus), ("function", function)):
         if not isinstance(value, str) or not value:
-            return report(EX2, [f"the {label} is a name (a non-empty string), got {_short(value)}"])
+            return report(EX2, [f"the {label} is a name (a non-empty string), got {short(value)}"])
     target_dlq = target_dlq or f"{function}-target-dlq"
     function_queue = function_queue or f"{function}-function-failed"
     fn = lab.runtime.functions.get(function)
@@ -417,8 +402,8 @@ def nothing_lost(lab: "Lab", rule: str = "ex2-orders", bus: str = "ex2", functio
     target, problems = _ex2_target(lab, rule, bus, function)
     if target is None:
         return report(EX2, problems)
-    short = _short_policy(target)
-    if not short:
+    quick = _short_policy(target)
+    if not quick:
         problems.append(f"give the target a short RetryPolicy (MaximumRetryAttempts <= {EX2_MAX_RETRIES} or "
                         f"MaximumEventAgeInSeconds <= {EX2_WAIT_S}): the check waits at most an hour of virtual "
                         f"time for EventBridge to give up on a hand-off, and by default it retries 185 times over "
@@ -440,7 +425,7 @@ def nothing_lost(lab: "Lab", rule: str = "ex2-orders", bus: str = "ex2", functio
         put_order(_TRANSIENT, 20 + secrets.randbelow(80))
         lab.run_until_idle(max_s=2 * EX2_WAIT_S)
         _take_faults(lab, function)  # left over when the policy allowed fewer than two retries
-        if short:
+        if quick:
             lab.faults.fail_next(function, 4 * _DEFAULT_RETRIES, error="server")
             put_order(_EXHAUSTED, 20 + secrets.randbelow(80))
             lab.run_until_idle(max_s=2 * EX2_WAIT_S)
@@ -564,13 +549,13 @@ def _ex3_hints(got: Any, expected: dict[str, Any], template: str) -> list[tuple[
         return []
     if isinstance(got, str):
         if not is_json_template(template):
-            return [("text", f"the target received plain text ({_short(got, 60)}): a template that is not JSON is "
+            return [("text", f"the target received plain text ({short(got, 60)}): a template that is not JSON is "
                              f"delivered as text. Write the template as a JSON object, {EX3_SHAPE}")]
-        return [("invalid", f"the template made text that is not valid JSON ({_short(got, 60)}), so the target "
+        return [("invalid", f"the template made text that is not valid JSON ({short(got, 60)}), so the target "
                             f"received it as a plain string: check the template's quotes, commas and braces "
                             f"(json.loads of the template with sample values in place shows where)")]
     if not isinstance(got, dict):
-        return [("shape", f"the target received {_short(got, 60)}, expected an object {EX3_SHAPE}")]
+        return [("shape", f"the target received {short(got, 60)}, expected an object {EX3_SHAPE}")]
     hints: list[tuple[str, str]] = []
     if set(got) != set(_EX3_KEYS):
         hints.append(("keys", f"the object's keys are {sorted(got)}, expected exactly {list(_EX3_KEYS)}"))
@@ -581,7 +566,7 @@ def _ex3_hints(got: Any, expected: dict[str, Any], template: str) -> list[tuple[
     if empty:
         hints.append(("empty", _EMPTY_HINT.format(fields=" and ".join(empty))))
     if "order" in got and got["order"] != "" and got["order"] != expected["order"]:
-        hints.append(("order", f"order was {_short(got['order'], 30)}, expected the order id {expected['order']!r} "
+        hints.append(("order", f"order was {short(got['order'], 30)}, expected the order id {expected['order']!r} "
                                f"(a string)"))
     if "total" in got and got["total"] != "" and got["total"] != expected["total"]:
         total = got["total"]
@@ -589,14 +574,14 @@ def _ex3_hints(got: Any, expected: dict[str, Any], template: str) -> list[tuple[
             hints.append(("quoted", f"total is the string {total!r}, not a number: a placeholder inside quotes goes "
                                     f"in as text. Write <amount> without quotes: \"total\": <amount>"))
         else:
-            hints.append(("total", f"total was {_short(total, 30)}, expected the amount {expected['total']!r} "
+            hints.append(("total", f"total was {short(total, 30)}, expected the amount {expected['total']!r} "
                                    f"(a number)"))
     if "customer" in got and got["customer"] != expected["customer"] and email != "":
-        hints.append(("customer", f"customer was {_short(got['customer'], 50)}, expected an object with the "
+        hints.append(("customer", f"customer was {short(got['customer'], 50)}, expected an object with the "
                                   f"email, {json.dumps(expected['customer'])}"))
     if "summary" in got and got["summary"] != expected["summary"] and not empty:
-        hints.append(("summary", f"summary was {_short(got['summary'], 50)}, expected {expected['summary']!r}"))
-    return hints or [("other", f"the target received {_short(got, 80)}, expected {_short(expected, 80)}")]
+        hints.append(("summary", f"summary was {short(got['summary'], 50)}, expected {expected['summary']!r}"))
+    return hints or [("other", f"the target received {short(got, 80)}, expected {short(expected, 80)}")]
 
 
 def transformer(lab: "Lab", input_transformer: Any) -> Verdict:
@@ -609,14 +594,14 @@ def transformer(lab: "Lab", input_transformer: Any) -> Verdict:
     """
     if not isinstance(input_transformer, dict):
         return report(EX3, [f"expected an InputTransformer, a dict {{\"InputPathsMap\": {{...}}, \"InputTemplate\": "
-                            f"\"...\"}}, got {_short(input_transformer)}"])
+                            f"\"...\"}}, got {short(input_transformer)}"])
     template = input_transformer.get("InputTemplate")
     if isinstance(template, (dict, list)):
         return report(EX3, ["InputTemplate is text: write the JSON template as a string, "
                             "'{\"order\": \"<id>\", ...}', not as a dict"])
     if not isinstance(template, str) or not template:
-        return report(EX3, [f"the InputTransformer needs an InputTemplate (text), got {_short(template)}"])
-    name = _fresh(lab, "ex3-transformer-check")
+        return report(EX3, [f"the InputTransformer needs an InputTemplate (text), got {short(template)}"])
+    name = fresh_name(lab, "ex3-transformer-check")
     events, sqs = lab.client("events"), lab.client("sqs")
     received: list[Any] = []
     fn = lab.function(name, lambda event, context: received.append(event))

@@ -25,7 +25,7 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
-from . import Verdict, report
+from . import Verdict, report, short
 from ..clock import iso_utc
 from ..events import s3 as s3_events
 
@@ -53,11 +53,6 @@ def _fresh_bucket(lab: "Lab", name: str) -> str:
     return f"{name}-{n}"
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
 # --------------------------------------------------------------------------- Exercise 1
 def decoded_keys(lab: "Lab", handler: Callable[[Any, Any], Any]) -> Verdict:
     """Exercise 1: ``handler`` reads every uploaded object with ``get_object``, whatever its key, and returns its text.
@@ -65,7 +60,7 @@ def decoded_keys(lab: "Lab", handler: Callable[[Any, Any], Any]) -> Verdict:
     Each object holds a random text, so a handler that makes up the text from the key fails.
     """
     if not callable(handler):
-        return report(EX1, [f"expected a function handler(event, context), got {_short(handler)}"])
+        return report(EX1, [f"expected a function handler(event, context), got {short(handler)}"])
     bucket = _fresh_bucket(lab, "ex1-uploads")
     name = f"ex1-{bucket}"
     fn = lab.function(name, handler, maximum_retry_attempts=0)
@@ -89,7 +84,7 @@ def decoded_keys(lab: "Lab", handler: Callable[[Any, Any], Any]) -> Verdict:
         elif inv.result != texts.get(key):
             hint = ("return the object's text: s3.get_object(...)['Body'].read().decode()" if inv.result is None
                     else "that is not the object's text; read it with s3.get_object and return .read().decode()")
-            problems.append(f"{key!r}: returned {_short(inv.result)}; {hint}")
+            problems.append(f"{key!r}: returned {short(inv.result)}; {hint}")
     problems += [f"{key!r} was never handled" for key in AWKWARD_KEYS if key not in ran]
     return report(EX1, problems)
 
@@ -136,9 +131,9 @@ def idempotent(lab: "Lab", handler: Callable[[Any, Any], Any], outbox: list, tab
     marker in ``table`` for every upload, and no failed invocation.
     """
     if not callable(handler):
-        return report(EX2, [f"expected a function handler(event, context), got {_short(handler)}"])
+        return report(EX2, [f"expected a function handler(event, context), got {short(handler)}"])
     if not isinstance(outbox, list):
-        return report(EX2, [f"expected the outbox list, got {_short(outbox)}"])
+        return report(EX2, [f"expected the outbox list, got {short(outbox)}"])
     ddb = lab.client("dynamodb")
     bucket = _fresh_bucket(lab, "ex2-invoices")
     records = _ex2_records(lab, bucket)
@@ -278,14 +273,14 @@ def _ex3_records() -> tuple[list[dict], dict[str, str]]:
 def latest_per_key(fn: Callable[[list[dict]], dict[str, dict]]) -> Verdict:
     """Exercise 3: ``fn(records)`` returns, per decoded key, the record S3 produced last."""
     if not callable(fn):
-        return report(EX3, [f"expected a function latest_per_key(records), got {_short(fn)}"])
+        return report(EX3, [f"expected a function latest_per_key(records), got {short(fn)}"])
     records, latest = _ex3_records()
     try:
         got = fn(copy.deepcopy(records))
     except Exception as exc:  # the learner's bug is the message, not a crash of the check
         return report(EX3, [f"raised {type(exc).__name__}: {exc}"])
     if not isinstance(got, dict):
-        return report(EX3, [f"expected a dict from each decoded key to a record, got {_short(got)}"])
+        return report(EX3, [f"expected a dict from each decoded key to a record, got {short(got)}"])
     problems = []
     if sorted(map(str, got)) != sorted(latest):
         problems.append(f"keys {sorted(map(str, got))} != {sorted(latest)} (decode them with unquote_plus)")
@@ -296,7 +291,7 @@ def latest_per_key(fn: Callable[[list[dict]], dict[str, dict]]) -> Verdict:
         try:
             picked_seq = picked["s3"]["object"]["sequencer"]
         except (TypeError, KeyError, IndexError):
-            problems.append(f"{key!r}: expected an S3 record, got {_short(picked)}")
+            problems.append(f"{key!r}: expected an S3 record, got {short(picked)}")
             continue
         if picked_seq != seq:
             problems.append(f"{key!r}: picked the event with sequencer {picked_seq}, the latest is {seq} "

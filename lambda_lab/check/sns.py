@@ -14,12 +14,11 @@ are drawn at random, so only behaviour passes, never a typed-in value:
 
 from __future__ import annotations
 
-import itertools
 import json
 import secrets
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import Verdict, report
+from . import Verdict, fresh_name, report, short
 from .. import ledger as L
 from ..errors import LabError
 
@@ -32,21 +31,6 @@ EX1 = "Exercise 1 (unwrap the envelope)"
 EX2 = "Exercise 2 (two dead-letter queues)"
 EX3 = "Exercise 3 (a filter policy that keeps what you want)"
 
-_RUNS = itertools.count(1)
-
-
-def _short(value: Any, limit: int = 70) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _fresh(lab: "Lab", prefix: str) -> str:
-    """A name no function, topic or queue of this lab has yet."""
-    while True:
-        name = f"{prefix}-{next(_RUNS)}"
-        if name not in lab.runtime.functions:
-            return name
-
 
 def _orders(count: int) -> list[dict]:
     return [{"order_id": f"o-{secrets.token_hex(4)}", "amount": 10 * (n + 1)} for n in range(count)]
@@ -56,8 +40,8 @@ def _orders(count: int) -> list[dict]:
 def unwrapped_orders(lab: "Lab", handler: Handler) -> Verdict:
     """Exercise 1: SNS → SQS (no raw delivery) → Lambda; ``handler`` returns the batch's orders as dicts, in order."""
     if not callable(handler):
-        return report(EX1, [f"expected a function handler(event, context), got {_short(handler)}"])
-    name = _fresh(lab, "ex1-check")
+        return report(EX1, [f"expected a function handler(event, context), got {short(handler)}"])
+    name = fresh_name(lab, "ex1-check")
     sns, sqs = lab.client("sns"), lab.client("sqs")
     topic = sns.create_topic(Name=name)["TopicArn"]
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
@@ -83,7 +67,7 @@ def unwrapped_orders(lab: "Lab", handler: Handler) -> Verdict:
             continue
         result = inv.result
         if not isinstance(result, list):
-            problems.append(f"return a list of orders (one per record), got {_short(result)}")
+            problems.append(f"return a list of orders (one per record), got {short(result)}")
             continue
         got.extend(result)
     if not problems:
@@ -94,12 +78,12 @@ def unwrapped_orders(lab: "Lab", handler: Handler) -> Verdict:
             problems.append("that is the SNS envelope (json.loads of the body); the order is its 'Message', "
                             "another JSON string")
         elif isinstance(first, str):
-            problems.append(f"got a string ({_short(first)}): parse it with json.loads to get the order dict")
+            problems.append(f"got a string ({short(first)}): parse it with json.loads to get the order dict")
         elif len(got) < len(orders) and all(o in orders for o in got):
             problems.append(f"got {len(got)} of {len(orders)} orders: a batch holds several records, "
                             f"return one order per record")
         else:
-            problems.append(f"expected the published orders {_short(orders)}, got {_short(got)}")
+            problems.append(f"expected the published orders {short(orders)}, got {short(got)}")
     if not runs:
         problems.append("the handler was never invoked")
     return report(EX1, problems)
@@ -188,7 +172,7 @@ def filter_policy(lab: "Lab", policy: Any, scope: Any = "MessageAttributes") -> 
     """Exercise 3: with ``policy`` and ``scope``, a subscriber gets exactly the orders of 100 or more."""
     if policy is None or policy == {} or policy == "":
         return report(EX3, ["with no filter policy (or {}) every message arrives: write one"])
-    name = _fresh(lab, "ex3-check")
+    name = fresh_name(lab, "ex3-check")
     sns = lab.client("sns")
     topic = sns.create_topic(Name=name)["TopicArn"]
     got: list[str] = []

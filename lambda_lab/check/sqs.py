@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from botocore.exceptions import ClientError
 
-from . import Verdict, report
+from . import Verdict, report, short
 from ..events.sqs import sample_event
 from .. import limits
 from ..sources import batching
@@ -117,11 +117,6 @@ def _ids(bodies: list[str]) -> list[Any]:
     return [json.loads(b)["order_id"] for b in bodies]
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
 # --------------------------------------------------------------------------- Exercise 1
 EX1_CASES = (
     ("all good", [_order(1), _order(2), _order(3)]),
@@ -134,7 +129,7 @@ EX1_CASES = (
 def partial_batch(handler: Handler) -> Verdict:
     """Exercise 1: process every good record once (also after a failure), report exactly the bad ones, never raise."""
     if not callable(handler):
-        return report(EX1, [f"expected a function handler(event, context), got {_short(handler)}"])
+        return report(EX1, [f"expected a function handler(event, context), got {short(handler)}"])
     problems = []
     for name, bodies in EX1_CASES:
         event = sample_event(bodies)
@@ -184,7 +179,7 @@ def mapping_settings(lab: "Lab", queue_url: str, function_timeout_s: int = 20, b
     Reads the lab's mappings (not an object the learner passes) and the queue through boto3.
     """
     if not isinstance(queue_url, str):
-        return report(EX2, [f"expected the queue's URL, got {_short(queue_url)}"])
+        return report(EX2, [f"expected the queue's URL, got {short(queue_url)}"])
     mappings = [s for s in lab.sources if isinstance(s, SqsEventSourceMapping) and s.queue_url == queue_url]
     enabled = [m for m in mappings if m.state == "Enabled"]
     if not enabled:
@@ -237,7 +232,7 @@ def fifo_stop_at_first_failure(handler: Handler) -> Verdict:
     """Exercise 3: on a FIFO batch, process in order up to the first failure, process nothing after it,
     and report it and every record after it."""
     if not callable(handler):
-        return report(EX3, [f"expected a function handler(event, context), got {_short(handler)}"])
+        return report(EX3, [f"expected a function handler(event, context), got {short(handler)}"])
     problems = []
     for name, bodies in EX3_CASES:
         event = sample_event(bodies, group_id="customer-7")
