@@ -249,8 +249,10 @@ SNS_TOTAL_ATTEMPTS = 100_015
 
 # --- EventBridge ------------------------------------------------------------------------------
 # EVENTBRIDGE_RETRY_URL: "retries sending the event for 24 hours and up to 185 times with an
-# exponential back off and jitter"
-EVENTBRIDGE_MAX_ATTEMPTS = 185
+# exponential back off and jitter"; the target's RetryPolicy.MaximumRetryAttempts (default 185,
+# 0-185) is "the maximum number of retry attempts", so 185 retries after the first attempt.
+EVENTBRIDGE_MAX_RETRY_ATTEMPTS = 185
+EVENTBRIDGE_MAX_ATTEMPTS = EVENTBRIDGE_MAX_RETRY_ATTEMPTS + 1  # the first attempt and 185 retries
 EVENTBRIDGE_MAX_AGE_S = 86_400
 # https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html: 10 entries per
 # request; EVENTBRIDGE_QUOTAS_URL: "Targets per rule | 5".

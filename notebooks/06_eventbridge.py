@@ -236,7 +236,7 @@ ax.set(xlabel="hours since the first attempt", ylabel="attempts so far", title="
 plt.show()
 
 # %% [markdown]
-# The first attempt and 185 retries, over about 19 hours: the lab draws each wait between half and
+# The first attempt and 185 retries, over about 18.5 hours: the lab draws each wait between half and
 # all of its interval (the jitter), so they add up to less than the 24 hours the intervals would
 # make without it. Then the event went to the target's DLQ, with why in its message attributes
 # ([eb-rule-dlq](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html)):

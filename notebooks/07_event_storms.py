@@ -284,7 +284,7 @@ except ValueError as err:
 # For the other two the `intervals` column says **reconstructed**. For throttles AWS says only
 # that the interval "increases exponentially from 1 second after the first attempt to a maximum
 # of 5 minutes", for up to 6 hours: the 80 attempts come from the lab's assumption that it
-# doubles. [EventBridge gives 185 attempts over 24 hours](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html),
+# doubles. [EventBridge retries 185 times over 24 hours](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html),
 # a count and a span but no intervals.
 #
 # The SNS row is another layer. SNS retries only the delivery to Lambda, when it "can't reach

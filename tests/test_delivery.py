@@ -50,7 +50,7 @@ def test_sns_managed_policy_is_100_015_attempts_over_about_23_days():
 
 def test_eventbridge_reconstruction_keeps_the_documented_count_and_span():
     rows = schedule(EVENTBRIDGE_TARGET)
-    assert len(rows) == 185
+    assert len(rows) == 186  # the first attempt and 185 retries
     assert rows[-1][2] == pytest.approx(86_400, rel=1e-6)
     assert "reconstruction" in EVENTBRIDGE_TARGET.assumption
 

@@ -73,18 +73,18 @@ def test_sns_schedule_100015_attempts_over_23_days():
     assert b.is_monotonic_increasing
 
 
-def test_eventbridge_schedule_185_attempts_over_24h():
+def test_eventbridge_schedule_186_attempts_over_24h():
     s = backoff.eventbridge_schedule()
-    assert len(s) == 185
+    assert len(s) == 186  # the first attempt and 185 retries
     assert s["at_s"].iloc[-1] == pytest.approx(86_400, rel=1e-6)
     j = backoff.eventbridge_schedule(jitter=True, seed=3)
-    assert len(j) <= 185 and j["at_s"].iloc[-1] <= 86_400
+    assert len(j) <= 186 and j["at_s"].iloc[-1] <= 86_400
     assert len(j) > 170  # jitter moves the attempts, not the budget
 
 
 def test_aws_schedules_table():
     t = backoff.aws_schedules()
-    assert t["attempts"].tolist() == [3, 80, 185, 100_015]
+    assert t["attempts"].tolist() == [3, 80, 186, 100_015]
     # AWS gives the throttle interval only as "increases exponentially" and EventBridge only
     # a count and a span: those rows are the lab's reconstructions and must say so
     assert t["intervals"].to_dict() == {

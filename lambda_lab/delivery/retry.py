@@ -188,13 +188,13 @@ def _eventbridge_cap_s(attempts: int = L.EVENTBRIDGE_MAX_ATTEMPTS, span_s: float
     return (lo + hi) / 2
 
 
-#: EventBridge targets on a rule-based bus: 185 attempts within 24 hours by default.
+#: EventBridge targets on a rule-based bus: 185 retries (186 attempts) within 24 hours by default.
 EVENTBRIDGE_TARGET = RetryPolicy(
     "EventBridge target", (Phase("retry", None, 1.0, _eventbridge_cap_s(), "doubling"),),
     max_attempts=L.EVENTBRIDGE_MAX_ATTEMPTS, max_age_s=float(L.EVENTBRIDGE_MAX_AGE_S), jitter="equal",
     source=L.EVENTBRIDGE_RETRY_URL,
-    assumption="AWS publishes the count (185) and the span (24 h), not the intervals: this is a "
-               "reconstruction, doubling from 1 s to the cap that makes 185 attempts span 24 h")
+    assumption="AWS publishes the count (185 retries) and the span (24 h), not the intervals: this is a "
+               "reconstruction, doubling from 1 s to the cap that makes 185 retries span 24 h")
 
 
 def stream_mapping(maximum_retry_attempts: int = L.STREAM_RETRY_INFINITE,

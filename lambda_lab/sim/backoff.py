@@ -120,7 +120,7 @@ def sns_managed_schedule() -> pd.DataFrame:
 
 
 def eventbridge_schedule(jitter: bool = False, seed: Seed = 0) -> pd.DataFrame:
-    """EventBridge target retries: up to 185 attempts within 24 hours, exponential with jitter.
+    """EventBridge target retries: up to 185 retries (186 attempts) within 24 hours, exponential with jitter.
 
     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html. The
     intervals are the lab's reconstruction (``lambda_lab.delivery.retry.EVENTBRIDGE_TARGET``);

@@ -68,7 +68,7 @@ LAYER = "eventbridge"
 DEFAULT_BUS = "default"
 RETRY_URL = limits.EVENTBRIDGE_RETRY_URL
 #: PutTargets' RetryPolicy ranges (eb-rule-retry-policy, API_RetryPolicy).
-MAX_RETRY_ATTEMPTS_RANGE = (0, limits.EVENTBRIDGE_MAX_ATTEMPTS)
+MAX_RETRY_ATTEMPTS_RANGE = (0, limits.EVENTBRIDGE_MAX_RETRY_ATTEMPTS)
 MAX_EVENT_AGE_RANGE_S = (60, limits.EVENTBRIDGE_MAX_AGE_S)
 #: Target services the lab delivers to.
 TARGET_SERVICES = ("lambda", "sqs", "sns")
@@ -76,7 +76,7 @@ _HOOK_IDS = itertools.count()
 
 
 @functools.lru_cache(maxsize=64)
-def retry_policy(maximum_retry_attempts: int = limits.EVENTBRIDGE_MAX_ATTEMPTS,
+def retry_policy(maximum_retry_attempts: int = limits.EVENTBRIDGE_MAX_RETRY_ATTEMPTS,
                  maximum_event_age_s: int = limits.EVENTBRIDGE_MAX_AGE_S) -> RetryPolicy:
     """A target's retry policy: ``maximum_retry_attempts`` retries within ``maximum_event_age_s``.
 
@@ -448,7 +448,7 @@ def check_target(lab: "Lab", target: dict[str, Any]) -> None:
 
 def _retry_settings(target: dict[str, Any]) -> dict[str, int]:
     policy = target.get("RetryPolicy") or {}
-    return {"maximum_retry_attempts": policy.get("MaximumRetryAttempts", limits.EVENTBRIDGE_MAX_ATTEMPTS),
+    return {"maximum_retry_attempts": policy.get("MaximumRetryAttempts", limits.EVENTBRIDGE_MAX_RETRY_ATTEMPTS),
             "maximum_event_age_s": policy.get("MaximumEventAgeInSeconds", limits.EVENTBRIDGE_MAX_AGE_S)}
 
 
