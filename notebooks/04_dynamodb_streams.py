@@ -25,7 +25,7 @@
 # | batching | 1-10,000 records (default 100); batching window 0-300 s; 6 MB per batch ([services-ddb-params](https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html)) |
 # | ordering | per shard; with `ParallelizationFactor` (1-10) up to 10 batches per shard, in order per item |
 # | retries | a failed batch is retried **whole and in order**, blocking its shard, until it succeeds, its records expire (24 h) or reach `MaximumRecordAgeInSeconds`, or `MaximumRetryAttempts` runs out ([services-dynamodb-errors](https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html)) |
-# | failures end in | the mapping's **on-failure destination** (an SQS queue or SNS topic), which receives a description of the batch, not its records; else nowhere |
+# | failures end in | the mapping's **on-failure destination** (an SQS queue or SNS topic; AWS also takes an S3 bucket, the lab does not), which receives a description of the batch, not its records; else nowhere |
 # | delivery | each change is in the stream exactly once; Lambda processes it **at least once** |
 # | retention | 24 hours ([Streams](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html)) |
 
