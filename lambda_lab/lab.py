@@ -506,6 +506,20 @@ class Lab:
 
         return self.client("events").test_event_pattern(EventPattern=text(pattern), Event=text(event))["Result"]
 
+    # --- to the cloud ----------------------------------------------------------------
+    def to_sam(self, path: Any, **options: Any) -> Any:
+        """Write what the lab has wired as a deployable AWS SAM project in ``path``; return the folder.
+
+        ``template.yaml`` (functions, their triggers in SAM's property names, the queues, topics,
+        tables, buckets and buses they use, never the lab's own plumbing), one code folder per
+        function and ``export-report.json``. A handler that is a lambda or reads notebook state is
+        refused unless ``stub_unexportable=True`` (``lambda_lab.cloud.sam``).
+        """
+        from .cloud import to_sam
+
+        with self.lock:
+            return to_sam(self, path, **options)
+
     def _check_trigger(self, what: str, name: Any, fn: Any) -> None:
         """Refuse a trigger without a source name or without a function of this lab."""
         if not isinstance(name, str) or not name:
