@@ -342,7 +342,7 @@ def _closure():
     return handler
 
 
-def _cell_function(source: str, scope: dict, filename: str = "/tmp/ipykernel_1/cell-1.py"):
+def _cell_function(source: str, scope: dict, filename: str = "<ipykernel cell 1>"):
     """A function defined as a notebook cell defines it: ``__main__`` globals, source in linecache."""
     source = textwrap.dedent(source)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
