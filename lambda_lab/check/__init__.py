@@ -62,3 +62,24 @@ def fresh_name(lab: "Lab", prefix: str, taken: Iterable[str] = ()) -> str:
         name = f"{prefix}-{next(_RUNS)}"
         if name not in lab.runtime.functions and name not in taken:
             return name
+
+
+class Problems:
+    """Hints in the order found, each said once, with where it was seen.
+
+    ``key`` names a kind of mistake whose text varies with a check's random values: the first
+    text stands for all. ``lines()`` puts the places first, after ``prefix`` ("behind " for APIs).
+    """
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.found: dict[str, tuple[str, list[str]]] = {}
+
+    def add(self, hint: str, where: str | None = None, key: str | None = None) -> None:
+        _, places = self.found.setdefault(key or hint, (hint, []))
+        if where and where not in places:
+            places.append(where)
+
+    def lines(self) -> list[str]:
+        return [f"{self.prefix}{' and '.join(places)}: {hint}" if places else hint
+                for hint, places in self.found.values()]

@@ -39,7 +39,7 @@ import secrets
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote
 
-from . import Verdict, fresh_name, is_whole_number, report, short
+from . import Problems, Verdict, fresh_name, is_whole_number, report, short
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -70,23 +70,6 @@ def _remove(lab: "Lab", apis: list["Api"]) -> None:
         api.stop()
         if api in lab.sources:
             lab.sources.remove(api)
-
-
-class _Problems:
-    """Hints in the order found, each said once (a ``key`` names a kind of mistake whose text varies
-    with the request's random values: the first request's text stands for all), with the APIs it was
-    seen behind."""
-
-    def __init__(self) -> None:
-        self.found: dict[str, tuple[str, list[str]]] = {}
-
-    def add(self, hint: str, where: str | None = None, key: str | None = None) -> None:
-        _, places = self.found.setdefault(key or hint, (hint, []))
-        if where and where not in places:
-            places.append(where)
-
-    def lines(self) -> list[str]:
-        return [f"behind {' and '.join(places)}: {hint}" if places else hint for hint, places in self.found.values()]
 
 
 def _send(lab: "Lab", api: "Api", name: str, method: str, path: str, **options: Any) -> tuple["Response", Any]:
@@ -217,7 +200,7 @@ def both_formats(lab: "Lab", handler: Handler) -> Verdict:
     fn = lab.function(name, handler)
     routes = {"GET /users/{userId}": fn, "DELETE /users/{userId}": fn}
     apis: list[Any] = []
-    problems = _Problems()
+    problems = Problems("behind ")
     try:
         apis.append(lab.rest_api(routes))
         apis.append(lab.http_api(routes))
@@ -352,7 +335,7 @@ def cookies_and_location(lab: "Lab", handler: Handler) -> Verdict:
     name = fresh_name(lab, "ex2-api-check")
     fn = lab.function(name, handler)
     apis: list[Any] = []
-    problems = _Problems()
+    problems = Problems("behind ")
     try:
         apis.append(lab.rest_api({"POST /orders": fn}, stage="prod"))
         for _ in range(2):

@@ -35,7 +35,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from . import Verdict, fresh_name, report, short
+from . import Problems, Verdict, fresh_name, report, short
 from .. import ledger as L
 from ..errors import LabError
 
@@ -91,22 +91,6 @@ def _error_text(error: BaseException) -> str:
         info = response["Error"]
         return f"{info.get('Code')}: {info.get('Message')}"
     return f"{type(error).__name__}: {error}"
-
-
-class _Problems:
-    """Hints in the order found, each said once (``key`` names a kind of mistake whose text varies
-    with the random values: the first text stands for all), with where it was seen."""
-
-    def __init__(self) -> None:
-        self.found: dict[str, tuple[str, list[str]]] = {}
-
-    def add(self, hint: str, where: str | None = None, key: str | None = None) -> None:
-        _, places = self.found.setdefault(key or hint, (hint, []))
-        if where and where not in places:
-            places.append(where)
-
-    def lines(self) -> list[str]:
-        return [f"{' and '.join(places)}: {hint}" if places else hint for hint, places in self.found.values()]
 
 
 # --------------------------------------------------------------------------- Exercise 1
@@ -254,7 +238,7 @@ def pattern(lab: "Lab", learner_pattern: Any) -> Verdict:
             events.delete_rule(Name=name, EventBusName=name)
         events.delete_event_bus(Name=name)
     got = set(arrived)
-    problems = _Problems()
+    problems = Problems()
     stray = [key for key in parsed if key not in _TOP_LEVEL] if isinstance(parsed, dict) else []
     if stray:
         problems.add(f"your pattern matches {', '.join(repr(k) for k in stray)} at the top level of the event, "
@@ -446,7 +430,7 @@ def nothing_lost(lab: "Lab", rule: str = "ex2-orders", bus: str = "ex2", functio
     function_sinks = [arn for arn in (config.on_failure, config.dead_letter_arn) if arn]
     target_dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
     in_queue: dict[str, set[str] | None] = {}
-    hints = _Problems()
+    hints = Problems()
     for row in rows.itertuples():
         kind = put[row.item]
         if row.ending == L.PENDING:
@@ -480,7 +464,7 @@ def nothing_lost(lab: "Lab", rule: str = "ex2-orders", bus: str = "ex2", functio
     return report(EX2, problems + hints.lines())
 
 
-def _fails_hint(hints: _Problems, row: Any, queue: str | None, target_dlq: str, function_queue: str) -> None:
+def _fails_hint(hints: Problems, row: Any, queue: str | None, target_dlq: str, function_queue: str) -> None:
     """A function error must end in the function's queue (Lambda's layer)."""
     if queue == function_queue:
         return
@@ -498,7 +482,7 @@ def _fails_hint(hints: _Problems, row: Any, queue: str | None, target_dlq: str, 
                   f"destination (or a dead_letter_arn) to {function_queue}", key="fails-lost")
 
 
-def _handoff_hint(hints: _Problems, row: Any, kind: str, queue: str | None, target_dlq: str, function_queue: str,
+def _handoff_hint(hints: Problems, row: Any, kind: str, queue: str | None, target_dlq: str, function_queue: str,
                   target_dead_letter: str | None, function_sinks: list[str]) -> None:
     """What EventBridge could not hand to Lambda must end in the target's dead-letter queue.
 
@@ -609,7 +593,7 @@ def transformer(lab: "Lab", input_transformer: Any) -> Verdict:
     events.create_event_bus(Name=name)
     events.put_rule(Name=name, EventBusName=name,
                     EventPattern=json.dumps({"source": [SOURCE], "detail-type": [DETAIL_TYPE]}))
-    problems = _Problems()
+    problems = Problems()
     targets = [{"Id": "queue", "Arn": lab.arn("sqs", name), "InputTransformer": input_transformer},
                {"Id": "function", "Arn": fn.arn, "InputTransformer": input_transformer}]
     try:
