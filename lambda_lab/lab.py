@@ -12,6 +12,7 @@ import random
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlparse
 
 import boto3
 import botocore.config
@@ -107,6 +108,34 @@ class _InProcessMoto:
             self._mock.stop()
         finally:
             _set_environment(self._saved)
+
+
+def handler_environment(region: str, endpoint_url: str | None) -> dict[str, str | None]:
+    """What a handler's own ``boto3.client(...)`` needs to reach the lab's AWS, set while the lab runs.
+
+    Lambda's runtime gives every function ``AWS_REGION``; handlers written for AWS make their
+    clients with no region and no endpoint, so the lab sets both. In-process moto intercepts
+    every client anyway. With a local endpoint (a moto server, LocalStack) there is no
+    interception: ``AWS_ENDPOINT_URL`` sends each client there, with fake keys, and nothing of
+    yours (profile, config files, per-service endpoint overrides) is read. Real AWS: nothing.
+    """
+    if endpoint_url == REAL_AWS:
+        return {}
+    # moto answers only AWS's own hostnames: an endpoint override of yours would miss it.
+    values: dict[str, str | None] = {name: None for name in os.environ if name.startswith("AWS_ENDPOINT_URL")}
+    values.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region})
+    if endpoint_url is None:
+        return values
+    values.update(MOTO_ENVIRONMENT)
+    values.update({"AWS_ENDPOINT_URL": endpoint_url, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": None,
+                   "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
+                   "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
+                   "AWS_SESSION_TOKEN": None, "AWS_SECURITY_TOKEN": None})
+    if is_local(endpoint_url):
+        # As the lab's own clients do: traffic for this machine never goes to a proxy.
+        host = urlparse(endpoint_url).hostname or "127.0.0.1"
+        values["NO_PROXY"] = values["no_proxy"] = f"{host},localhost,127.0.0.1,::1"
+    return values
 
 
 def _set_environment(values: dict[str, str | None]) -> None:
@@ -235,8 +264,15 @@ class Lab:
         self._async_queue = None
         self._schema_registries: dict[str, Any] = {}  # bus -> lambda_lab.schemas.Registry (lab.schemas)
         self._mock = None
+        handler_env = handler_environment(region, endpoint_url)
+        self._saved_environment = {name: os.environ.get(name) for name in handler_env}
+        _set_environment(handler_env)
         if endpoint_url is None:
-            self._start_moto()  # before the session: moto hooks sessions created after it starts
+            try:
+                self._start_moto()
+            except BaseException:
+                _set_environment(self._saved_environment)
+                raise  # before the session: moto hooks sessions created after it starts
         self._session = self._make_session()
         self._seed_moto()
         self.queue_sampler.start()
@@ -570,6 +606,8 @@ class Lab:
             if self._mock is not None:
                 self._mock.stop()
                 self._mock = None
+            _set_environment(self._saved_environment)
+            self._saved_environment = {}
             self.clock.stop()
             if _active is self:
                 _active = None
