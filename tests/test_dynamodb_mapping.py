@@ -235,6 +235,32 @@ def test_the_first_invocation_starts_within_a_quarter_second_of_a_write(lab):
     assert len(lab.log) == 4
 
 
+def save_with_its_own_client(event, context):
+    """A handler written for AWS: it makes its own client on boto3's default session."""
+    import boto3
+
+    boto3.resource("dynamodb").Table(TABLE).put_item(Item={"pk": event["pk"]})
+
+
+@pytest.mark.parametrize("made_before", [False, True], ids=["session-made-by-lab", "session-made-before"])
+def test_a_write_by_a_handlers_own_client_wakes_the_poller(lab, made_before):
+    import boto3
+
+    if made_before:
+        boto3.setup_default_session()  # a learner's earlier boto3.client(...) call made it
+    arn = make_table(lab)
+    reader, events = recorder(lab)
+    lab.stream_trigger(arn, reader)
+    writer = lab.function("writer", save_with_its_own_client)
+    lab.run(1.1)
+    writer.invoke({"pk": "a"})
+    lab.run(5)
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for e in events for r in e["Records"]] == ["a"]
+    wrote, read = lab.log.records[-2:]
+    # heard while the writer ran, at the next quarter second: not only when its invocation ended
+    assert wrote.function == "writer" and wrote.start < read.start < wrote.end
+
+
 def test_an_idle_hour_costs_only_a_handful_of_get_records_calls(lab):
     arn = make_table(lab)
     fn, events = recorder(lab)

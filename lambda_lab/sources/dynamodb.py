@@ -6,11 +6,12 @@ services-dynamodb-errorhandling.html):
 * reads each shard of the stream with ``describe_stream``, ``get_shard_iterator`` and
   ``get_records`` (never moto's internals), from ``TRIM_HORIZON`` or ``LATEST``;
 * polls 4 times a second per shard, but only when something can have been written to its
-  table: a write to it through ``lab.client("dynamodb")`` (or ``expire_ttl``) wakes the
-  poller at the next quarter second, and the end of each invocation looks again (a handler
-  may have written). moto's idle ``get_records`` costs about 2 ms, so a poller that looked
-  4 times a second would make hours of virtual time slow. Writes through a client the lab did
-  not make are seen at the next of those, or at ``mapping.poll()``;
+  table: a write to it through ``lab.client("dynamodb")``, through a client a handler makes
+  with ``boto3.client``/``boto3.resource`` (boto3's default session), or by ``expire_ttl`` wakes
+  the poller at the next quarter second, and the end of each invocation looks again. moto's idle
+  ``get_records`` costs about 2 ms, so a poller that looked 4 times a second would make hours of
+  virtual time slow. Writes through other sessions are seen at the next of those, or at
+  ``mapping.poll()``;
 * a batch closes on ``batch_size``, the batching window or the 6 MB payload cap, and holds
   records of one shard (of one lane, with ``parallelization_factor``) in stream order;
 * one batch in flight per shard; with ``parallelization_factor`` N, records go to N lanes by
@@ -63,6 +64,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import boto3
 from botocore.exceptions import ClientError
 
 from .. import ledger as L
@@ -92,7 +94,7 @@ RETRY = RetryPolicy("stream mapping", (Phase("retry", None, 1.0, 60.0, "doubling
                     max_age_s=None, jitter="none", source=ERRORS_URL,
                     assumption="AWS retries a failed batch but publishes no interval: the lab waits 1 s, "
                                "doubling to 60 s")
-#: DynamoDB's write operations: after one through the lab's client, the poller looks again.
+#: DynamoDB's write operations: after one through a hooked client, the poller looks again.
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems", "ExecuteStatement",
           "BatchExecuteStatement", "ExecuteTransaction")
 _HOOK_IDS = itertools.count()
@@ -259,10 +261,10 @@ class StreamEventSourceMapping:
         self.iterator_ages: list[tuple[float, float]] = []
         self._images: dict[str, Any] = {}  # item key -> last NewImage read (NEW_IMAGE views)
         self._poll_task: Any = None
-        self._written = False  # a write to the table through the lab's client since the last poll
+        self._written = False  # a write to the table through a hooked client since the last poll
         self._hook_id = f"lambda-lab-ddb-{next(_HOOK_IDS)}"
-        lab.client("dynamodb").meta.events.register("before-parameter-build.dynamodb", self._before_write,
-                                                    unique_id=self._hook_id)
+        for events in self._write_hooks():
+            events.register("before-parameter-build.dynamodb", self._before_write, unique_id=self._hook_id)
         _registry(lab).setdefault(self.table, [])
         if enabled:  # TRIM_HORIZON finds records already there
             self._written = True
@@ -331,8 +333,19 @@ class StreamEventSourceMapping:
         return self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id,
                                                ShardIteratorType=self.starting_position)["ShardIterator"]
 
+    def _write_hooks(self) -> list[Any]:
+        """Where writes to the table are heard: the lab's client, and clients a handler makes itself.
+
+        A handler written for AWS calls ``boto3.client("dynamodb")`` (or ``boto3.resource``) on
+        boto3's default session; a client copies its session's hooks when it is made, so the
+        hook on that session reaches every client made after the mapping.
+        """
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        return [self.lab.client("dynamodb").meta.events, boto3.DEFAULT_SESSION.events]
+
     def _before_write(self, params: dict[str, Any], model: Any = None, **_: Any) -> None:
-        """A write to the table through the lab's client: look at the shard at the next quarter second."""
+        """A write to the table through the lab's client or a handler's own (``boto3.client``): look at the shard at the next quarter second."""
         if model is None or model.name not in WRITES or not self.enabled or self.stopped:
             return
         tables = _tables(model.name, params)
@@ -669,7 +682,8 @@ class StreamEventSourceMapping:
             for lane in shard.lanes:
                 if lane.task is not None:
                     lane.task.cancel()
-        self.lab.client("dynamodb").meta.events.unregister("before-parameter-build.dynamodb", unique_id=self._hook_id)
+        for events in self._write_hooks():
+            events.unregister("before-parameter-build.dynamodb", unique_id=self._hook_id)
 
     def __repr__(self) -> str:
         return f"StreamEventSourceMapping({self.table} -> {self.fn.name}, {self.state}, batch {self.batch_size})"
