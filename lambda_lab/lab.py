@@ -360,6 +360,17 @@ class Lab:
                 eventbridge(self)
         return self._clients[service]
 
+    def client_events(self, service: str) -> list[Any]:
+        """Where a source listens to calls on ``service``: the lab's client, and the clients handlers make.
+
+        A handler written for AWS makes its own ``boto3.client(...)``/``boto3.resource(...)`` on
+        boto3's default session; a client copies its session's hooks when it is made, so a hook on
+        that session reaches every client made after it (handlers make theirs as they run).
+        """
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        return [self.client(service).meta.events, boto3.DEFAULT_SESSION.events]
+
     def arn(self, service: str, resource: str) -> str:
         """An ARN in the lab's account and region, e.g. ``lab.arn("sqs", "orders")``."""
         return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"

@@ -64,7 +64,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from .. import ledger as L
@@ -263,7 +262,7 @@ class StreamEventSourceMapping:
         self._poll_task: Any = None
         self._written = False  # a write to the table through a hooked client since the last poll
         self._hook_id = f"lambda-lab-ddb-{next(_HOOK_IDS)}"
-        for events in self._write_hooks():
+        for events in self.lab.client_events("dynamodb"):
             events.register("before-parameter-build.dynamodb", self._before_write, unique_id=self._hook_id)
         _registry(lab).setdefault(self.table, [])
         if enabled:  # TRIM_HORIZON finds records already there
@@ -332,17 +331,6 @@ class StreamEventSourceMapping:
     def _iterator(self, shard_id: str) -> str:
         return self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id,
                                                ShardIteratorType=self.starting_position)["ShardIterator"]
-
-    def _write_hooks(self) -> list[Any]:
-        """Where writes to the table are heard: the lab's client, and clients a handler makes itself.
-
-        A handler written for AWS calls ``boto3.client("dynamodb")`` (or ``boto3.resource``) on
-        boto3's default session; a client copies its session's hooks when it is made, so the
-        hook on that session reaches every client made after the mapping.
-        """
-        if boto3.DEFAULT_SESSION is None:
-            boto3.setup_default_session()
-        return [self.lab.client("dynamodb").meta.events, boto3.DEFAULT_SESSION.events]
 
     def _before_write(self, params: dict[str, Any], model: Any = None, **_: Any) -> None:
         """A write to the table through the lab's client or a handler's own (``boto3.client``): look at the shard at the next quarter second."""
@@ -682,7 +670,7 @@ class StreamEventSourceMapping:
             for lane in shard.lanes:
                 if lane.task is not None:
                     lane.task.cancel()
-        for events in self._write_hooks():
+        for events in self.lab.client_events("dynamodb"):
             events.unregister("before-parameter-build.dynamodb", unique_id=self._hook_id)
 
     def __repr__(self) -> str:

@@ -137,15 +137,16 @@ class EventBridge:
         self._hook = f"lambda-lab-events-{next(_HOOK_IDS)}"
         self._install()
 
-    # --- hooks on the lab's events client ------------------------------------------------------------
+    # --- hooks on the lab's events client and on handlers' own ---------------------------------------
     def _install(self) -> None:
-        events = self.client.meta.events
-        for op, before in (("PutEvents", self._put_events), ("TestEventPattern", self._test_event_pattern)):
-            events.register(f"before-parameter-build.events.{op}", _stash, unique_id=f"{self._hook}p{op}")
-            events.register(f"before-call.events.{op}", before, unique_id=f"{self._hook}c{op}")
-        events.register("before-parameter-build.events.PutTargets", self._check_targets, unique_id=self._hook + "t")
-        events.register("before-parameter-build.events.PutRule", self._check_rule, unique_id=self._hook + "r")
-        events.register("after-call.events.PutRule", self._rule_put, unique_id=self._hook + "s")
+        for events in self.lab.client_events("events"):
+            for op, before in (("PutEvents", self._put_events), ("TestEventPattern", self._test_event_pattern)):
+                events.register(f"before-parameter-build.events.{op}", _stash, unique_id=f"{self._hook}p{op}")
+                events.register(f"before-call.events.{op}", before, unique_id=f"{self._hook}c{op}")
+            events.register("before-parameter-build.events.PutTargets", self._check_targets,
+                            unique_id=self._hook + "t")
+            events.register("before-parameter-build.events.PutRule", self._check_rule, unique_id=self._hook + "r")
+            events.register("after-call.events.PutRule", self._rule_put, unique_id=self._hook + "s")
 
     def _put_events(self, context: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
         params = context.pop("lambda_lab_params", None)
@@ -399,13 +400,13 @@ class EventBridge:
         for task in [*self._due, *self._schedules.values(), *(d.task for d in self._retrying.values())]:
             if task is not None:
                 task.cancel()
-        events = self.client.meta.events
-        for op in ("PutEvents", "TestEventPattern"):
-            events.unregister(f"before-parameter-build.events.{op}", unique_id=f"{self._hook}p{op}")
-            events.unregister(f"before-call.events.{op}", unique_id=f"{self._hook}c{op}")
-        events.unregister("before-parameter-build.events.PutTargets", unique_id=self._hook + "t")
-        events.unregister("before-parameter-build.events.PutRule", unique_id=self._hook + "r")
-        events.unregister("after-call.events.PutRule", unique_id=self._hook + "s")
+        for events in self.lab.client_events("events"):
+            for op in ("PutEvents", "TestEventPattern"):
+                events.unregister(f"before-parameter-build.events.{op}", unique_id=f"{self._hook}p{op}")
+                events.unregister(f"before-call.events.{op}", unique_id=f"{self._hook}c{op}")
+            events.unregister("before-parameter-build.events.PutTargets", unique_id=self._hook + "t")
+            events.unregister("before-parameter-build.events.PutRule", unique_id=self._hook + "r")
+            events.unregister("after-call.events.PutRule", unique_id=self._hook + "s")
         _SERVICES.pop(self.lab, None)
 
     def __repr__(self) -> str:

@@ -118,8 +118,9 @@ class S3Notification:
         self._poll_task: Any = None
         self._stopped = False
         self._hook_id = f"lambda-lab-s3-{next(_HOOK_IDS)}"
-        lab.client("s3").meta.events.register("before-parameter-build.s3", self._before_write, unique_id=self._hook_id + "b")
-        lab.client("s3").meta.events.register("after-call.s3", self._after_write, unique_id=self._hook_id + "a")
+        for events in lab.client_events("s3"):
+            events.register("before-parameter-build.s3", self._before_write, unique_id=self._hook_id + "b")
+            events.register("after-call.s3", self._after_write, unique_id=self._hook_id + "a")
         self._poll()
 
     # --- configuration -------------------------------------------------------------
@@ -200,9 +201,9 @@ class S3Notification:
         if self._poll_task is not None:
             self._poll_task.cancel()
             self._poll_task = None
-        events = self.lab.client("s3").meta.events
-        events.unregister("before-parameter-build.s3", unique_id=self._hook_id + "b")
-        events.unregister("after-call.s3", unique_id=self._hook_id + "a")
+        for events in self.lab.client_events("s3"):
+            events.unregister("before-parameter-build.s3", unique_id=self._hook_id + "b")
+            events.unregister("after-call.s3", unique_id=self._hook_id + "a")
 
     def _schedule_poll(self) -> None:
         if self._poll_task is None and not self._stopped:

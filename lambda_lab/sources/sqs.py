@@ -31,7 +31,7 @@ What it does, as AWS does it (https://docs.aws.amazon.com/lambda/latest/dg/with-
   messages it held ``dropped``, and the lab keeps running.
 
 moto has no long polling under a frozen clock, so the poller looks at the queue
-when something can have changed: a send through the lab's SQS client, the end of
+when something can have changed: a send through the lab's SQS client (or a handler's own), the end of
 an invocation, a visibility timeout it knows about, or a back-off timer (1 s
 doubling to 20 s, SQS's longest long poll) for anything else.
 
@@ -87,7 +87,7 @@ class VisibilityTimeoutWarning(UserWarning):
     """The queue's visibility timeout is below AWS's 6x guidance."""
 
 
-#: SQS operations on the lab's client the mapping listens to, and the method that hears each.
+#: SQS operations on the lab's client (and handlers' own) the mapping listens to, and the method that hears each.
 HOOKED = {"SendMessage": "_on_send", "SendMessageBatch": "_on_send", "SetQueueAttributes": "_on_set_attributes"}
 
 
@@ -306,11 +306,11 @@ class SqsEventSourceMapping:
         self._dlq_name: str | None = None
         self._dlq_url: str | None = None
         self._hook_id = f"lambda-lab-sqs-{id(self)}"
-        for op, hook in HOOKED.items():
-            self.sqs.meta.events.register(f"after-call.sqs.{op}", getattr(self, hook),
-                                          unique_id=f"{self._hook_id}-{op}")
-            self.sqs.meta.events.register(f"provide-client-params.sqs.{op}", self._note_queue,
-                                          unique_id=f"{self._hook_id}-p{op}")
+        for events in lab.client_events("sqs"):
+            for op, hook in HOOKED.items():
+                events.register(f"after-call.sqs.{op}", getattr(self, hook), unique_id=f"{self._hook_id}-{op}")
+                events.register(f"provide-client-params.sqs.{op}", self._note_queue,
+                                unique_id=f"{self._hook_id}-p{op}")
         if enabled:
             self._schedule_poll(lab.clock.now())
 
@@ -330,9 +330,10 @@ class SqsEventSourceMapping:
         for task in self._tasks:
             task.cancel()
         self._tasks.clear()
-        for op in HOOKED:
-            self.sqs.meta.events.unregister(f"after-call.sqs.{op}", unique_id=f"{self._hook_id}-{op}")
-            self.sqs.meta.events.unregister(f"provide-client-params.sqs.{op}", unique_id=f"{self._hook_id}-p{op}")
+        for events in self.lab.client_events("sqs"):
+            for op in HOOKED:
+                events.unregister(f"after-call.sqs.{op}", unique_id=f"{self._hook_id}-{op}")
+                events.unregister(f"provide-client-params.sqs.{op}", unique_id=f"{self._hook_id}-p{op}")
 
     def disable(self) -> None:
         """Stop receiving (State=Disabled); batches in flight still finish."""
