@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import linecache
-import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from lambda_lab import Lab
-from lambda_lab.cloud import load_template, to_sam
+from lambda_lab.cloud import load_template, to_sam, validate
 from lambda_lab.errors import ConfigurationError
 
 # --- handlers: module functions, so they are exportable --------------------------------------
@@ -266,68 +265,28 @@ def test_no_lab_internals(exported):
     assert report["stubs"] == [] and len(report["functions"]) == 7
 
 
-# --- (3) cfn-lint, (4) the SAM transform --------------------------------------------------
+# --- (3) cfn-lint, (4) the SAM transform and cfn-lint on what it makes (``validate``) ------
 
 
-def _lint(template_path: Path) -> list:
-    from cfnlint.api import ManualArgs, lint
-
-    # Errors and warnings (informational checks such as "no DeletionPolicy" are left out), us-east-1.
-    return lint(template_path.read_text(), config=ManualArgs(regions=["us-east-1"], ignore_checks=["I"]))
-
-
-def _errors(matches) -> list[str]:
-    return [f"{m.rule.id} {m.message}" for m in matches if m.rule.severity == "error"]
-
-
-def _warnings(matches) -> list[str]:
-    return [f"{m.rule.id} {m.message}" for m in matches if m.rule.severity == "warning"]
-
-
-def test_cfn_lint_finds_no_errors(exported):
+@pytest.fixture(scope="module")
+def validation(exported):
     (first, *_), _ = exported
-    found = _lint(first / "template.yaml")
-    assert _errors(found) == []
-    assert _warnings(found) == []  # none today: a new one is worth a look (warnings do not block a deploy)
+    return validate(first)
 
 
-def _transform(template: dict) -> dict:
-    from samtranslator.translator.transform import transform
-
-    class Policies:
-        def load(self):
-            return {"AWSLambdaBasicExecutionRole": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-                    "AWSLambdaSQSQueueExecutionRole":
-                        "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
-                    "AWSLambdaDynamoDBExecutionRole":
-                        "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"}
-
-    return transform(template, {}, Policies())
+def test_cfn_lint_and_the_sam_transform_find_nothing(validation):
+    assert validation.errors == []
+    assert validation.warnings == []  # none today: a new one is worth a look (warnings do not block a deploy)
+    assert validation.ok
 
 
-def test_sam_transform_then_cfn_lint(exported, tmp_path, monkeypatch):
-    pytest.importorskip("samtranslator")
-    # The transform reads the region (for AWS::Region and partition) from a boto3 session: no profile, no call.
-    for name, value in (("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_CONFIG_FILE", os.devnull),
-                        ("AWS_SHARED_CREDENTIALS_FILE", os.devnull)):
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    _, t = exported
-    template = json.loads(json.dumps(t))
-    for resource in template["Resources"].values():  # what `sam package` does: code folders to S3 objects
-        if resource["Type"] == "AWS::Serverless::Function":
-            folder = resource["Properties"]["CodeUri"]
-            resource["Properties"]["CodeUri"] = f"s3://artifacts/{folder.strip('/').replace('/', '-')}.zip"
-    cloudformation = _transform(template)
-    assert "Transform" not in cloudformation
-    kinds = {r["Type"] for r in cloudformation["Resources"].values()}
+def test_sam_transform_makes_every_kind_of_resource(validation):
+    kinds = validation.transformed_types
+    assert not [k for k in kinds if k.startswith("AWS::Serverless::")]
     assert {"AWS::Lambda::Function", "AWS::Lambda::EventSourceMapping", "AWS::SNS::Subscription",
             "AWS::Events::Rule", "AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi",
-            "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::Alias"} <= kinds
-    out = tmp_path / "cloudformation.json"
-    out.write_text(json.dumps(cloudformation, indent=1))
-    found = _lint(out)
-    assert _errors(found) == [] and _warnings(found) == []
+            "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::Alias"} <= set(kinds)
+    assert kinds["AWS::Lambda::Function"] == 7 and kinds["AWS::Lambda::EventSourceMapping"] == 2
 
 
 # --- (5) what cannot be exported ----------------------------------------------------------
