@@ -22,6 +22,7 @@ import botocore.loaders
 import botocore.session
 import botocore.utils
 
+from .calls import CallRecorder
 from .clock import DEFAULT_START, Clock, Scheduler
 from .endpoints import REAL_AWS, check_endpoint, is_local
 from .delivery import Faults, SendLog
@@ -276,6 +277,7 @@ class Lab:
         self._session = self._make_session()
         self._seed_moto()
         self.queue_sampler.start()
+        self.calls = CallRecorder(self)  # what each handler calls on AWS, for the export's IAM policies
         _active = self
 
     # --- AWS side ------------------------------------------------------------------
@@ -367,9 +369,13 @@ class Lab:
         boto3's default session; a client copies its session's hooks when it is made, so a hook on
         that session reaches every client made after it (handlers make theirs as they run).
         """
+        return [self.client(service).meta.events, self.handler_session_events()]
+
+    def handler_session_events(self) -> Any:
+        """The hooks of boto3's default session, where handlers make their own clients (every service)."""
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()
-        return [self.client(service).meta.events, boto3.DEFAULT_SESSION.events]
+        return boto3.DEFAULT_SESSION.events
 
     def arn(self, service: str, resource: str) -> str:
         """An ARN in the lab's account and region, e.g. ``lab.arn("sqs", "orders")``."""
@@ -614,6 +620,7 @@ class Lab:
                 source.stop()
             self.sources.clear()
             self.queue_sampler.stop()
+            self.calls.stop()
             if self._mock is not None:
                 self._mock.stop()
                 self._mock = None

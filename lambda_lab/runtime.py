@@ -98,6 +98,13 @@ class InvokeResult:
 
 #: Position in a chain of invocations of the handler running in this thread/context (0: none).
 _CHAIN_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("lambda_lab_chain_depth", default=0)
+#: The function whose handler is running in this thread/context (None: none), for what it calls.
+_RUNNING: contextvars.ContextVar[str | None] = contextvars.ContextVar("lambda_lab_running_function", default=None)
+
+
+def running_function() -> str | None:
+    """The name of the function whose handler is running in this thread now, or None."""
+    return _RUNNING.get()
 
 
 def _holding_lab_lock(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -749,7 +756,11 @@ class Runtime:
         error = None
         try:
             with self.at_depth(depth), _CAPTURE.into(_Sink(out, request_id, self.lab.clock.iso)):
-                result = fn.handler(_delivered(event), context)
+                running = _RUNNING.set(fn.name)
+                try:
+                    result = fn.handler(_delivered(event), context)
+                finally:
+                    _RUNNING.reset(running)
         except Exception as exc:  # the handler's failure is data for the lesson, not a lab crash
             error = (type(exc).__name__, str(exc))
             result = {"errorMessage": error[1], "errorType": error[0], "requestId": request_id}

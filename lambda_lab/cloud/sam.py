@@ -30,6 +30,7 @@ import yaml
 
 from ..errors import ConfigurationError
 from . import handlers as code
+from . import permissions
 
 if TYPE_CHECKING:
     from ..lab import Lab
@@ -175,6 +176,33 @@ class _Export:
             return {"queue": GetAtt(logical, "QueueName"), "topic": GetAtt(logical, "TopicName"),
                     "function": Ref(logical), "bus": Ref(logical)}[kind]
         return _arn_parts(arn)[1]
+
+    def _lab_arn(self, service: str, name: str) -> str:
+        """The ARN the lab gives a resource a handler named (``lab.calls``)."""
+        if service == "s3":
+            return f"arn:aws:s3:::{name}"
+        resource = {"dynamodb": f"table/{name}", "events": f"event-bus/{name}"}.get(service, name)
+        return self.lab.arn(service, resource)
+
+    def resource_name(self, service: str, name: str) -> Any:
+        """A policy template's name parameter for a resource a handler used: a reference when exported."""
+        kind, logical = self.by_arn.get(self._lab_arn(service, name), (None, None))
+        if kind in ("queue", "topic"):
+            return GetAtt(logical, "QueueName" if kind == "queue" else "TopicName")
+        return Ref(logical) if kind in ("table", "bucket", "bus") else name
+
+    def resource_arn(self, service: str, name: str) -> Any:
+        """An inline statement's Resource for a resource a handler used (objects too, for a bucket)."""
+        arn = self._lab_arn(service, name)
+        if arn in self.by_arn:
+            kind, logical = self.by_arn[arn]
+            if kind == "bucket":
+                return [GetAtt(logical, "Arn"), Sub(f"${{{logical}.Arn}}/*")]
+            return Ref(logical) if kind == "topic" else GetAtt(logical, "Arn")
+        if service == "s3":
+            return [f"arn:${{AWS::Partition}}:s3:::{name}", f"arn:${{AWS::Partition}}:s3:::{name}/*"]
+        return Sub(arn.replace("arn:aws:", "arn:${AWS::Partition}:", 1).replace(
+            f":{self.lab.region}:", ":${AWS::Region}:", 1).replace(f":{self.lab.account_id}:", ":${AWS::AccountId}:", 1))
 
     def send_policy(self, arn: str) -> dict[str, Any] | None:
         """The SAM policy template that lets a function send to ``arn``."""
@@ -445,8 +473,11 @@ def to_sam(lab: "Lab", path: str | Path, *, stub_unexportable: bool = False) -> 
             "the lab's model of each handler (duration_ms, init_duration_ms, memory_used_mb), of the account "
             "(account_concurrency, environment_idle_s) and its fault injection: AWS measures these, nothing "
             "configures them"],
-        "notes": export.notes + ["each function's Policies cover its destinations and dead-letter queues only: add "
-                                 "policies for the AWS calls its handler makes"],
+        "calls": {fn.name: sorted({f"{c.action} {c.resource}" for c in lab.calls.of(fn.name)})
+                  for fn in functions if lab.calls.of(fn.name)},
+        "notes": export.notes + ["each function's Policies cover its destinations, its dead-letter queue and the AWS "
+                                 "calls its handler made in the lab through its own boto3 clients (listed under "
+                                 "calls): a call it did not make in the lab needs a policy of its own"],
     }
     (out / "export-report.json").write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
     return out
@@ -491,6 +522,7 @@ def _function_resource(export: _Export, fn: Any, done: code.Exported, events: di
             export.left_out.append(f"{fn.name}: duplicate_rate {config.duplicate_rate} (a lab setting, not AWS's)")
     for event in events.values():
         policies += event.pop("_policies", [])
+    policies += permissions.policies(export.lab.calls.of(fn.name), export.resource_name, export.resource_arn)
     unique: list[Any] = []
     for policy in policies:
         if policy is not None and policy not in unique:
