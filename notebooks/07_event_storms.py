@@ -567,4 +567,4 @@ check.ex3(choose_max_concurrency)
 # - Check from the command line: `python -m lambda_lab.sim storm --events 100000 --mode async --json`.
 
 # %% [markdown] tags=["navigation"]
-# [← 06 · EventBridge](06_eventbridge.ipynb) · [index](index.md)
+# [← 06 · EventBridge](06_eventbridge.ipynb) · [index](index.md) · [08 · To the cloud →](08_to_the_cloud.ipynb)
