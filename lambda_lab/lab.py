@@ -270,10 +270,10 @@ class Lab:
         _set_environment(handler_env)
         if endpoint_url is None:
             try:
-                self._start_moto()
+                self._start_moto()  # before the session: moto hooks sessions created after it starts
             except BaseException:
                 _set_environment(self._saved_environment)
-                raise  # before the session: moto hooks sessions created after it starts
+                raise
         self._session = self._make_session()
         self._seed_moto()
         self.queue_sampler.start()

@@ -8,7 +8,9 @@ What is read, and how:
 - functions from ``lab.runtime.functions`` and their asynchronous settings from ``lab.async_queue``;
 - triggers from the lab's sources (SQS and DynamoDB Streams mappings, SNS subscriptions, S3
   notifications, HTTP and REST APIs) and EventBridge rules and targets from ``lab.client("events")``;
-- queues, topics, tables, buckets and buses with public boto3 calls through ``lab.client(...)``.
+- queues, topics, tables, buckets and buses with public boto3 calls through ``lab.client(...)``;
+- each function's IAM policies from its destinations and dead-letter queue, and from the calls its
+  handler made through its own boto3 clients (``lab.calls``, ``lambda_lab.cloud.permissions``).
 
 The lab's internals never appear: relay queues (``lambda-lab-*``, ``lambda_lab.delivery.relay``),
 the SQS subscriptions of topics to them and the QueueConfigurations of buckets that feed them.
