@@ -217,6 +217,37 @@ def test_s3_notification(exported):
     assert t["Resources"]["PhotosBucket"]["Type"] == "AWS::S3::Bucket"
 
 
+def test_a_buckets_own_notifications_to_a_queue_and_a_topic_are_exported(lab, tmp_path):
+    s3, sqs, sns = lab.client("s3"), lab.client("sqs"), lab.client("sns")
+    s3.create_bucket(Bucket="audit")
+    sqs.create_queue(QueueName="audit-events")
+    topic = sns.create_topic(Name="uploads")["TopicArn"]
+    s3.put_bucket_notification_configuration(Bucket="audit", NotificationConfiguration={
+        "QueueConfigurations": [{"Id": "q", "QueueArn": lab.arn("sqs", "audit-events"),
+                                 "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "logs/"}]}}}],
+        "TopicConfigurations": [{"Id": "t", "TopicArn": topic, "Events": ["s3:ObjectCreated:Put"]}]})
+    lab.s3_trigger("audit", lab.function("reader", photo_reader), events=["s3:ObjectRemoved:*"],
+                   prefix="images/")  # the lab's relay stays out
+    project = to_sam(lab, tmp_path / "app")
+    resources = load_template(project / "template.yaml")["Resources"]
+    bucket = resources["AuditBucket"]
+    rules = {"S3Key": {"Rules": [{"Name": "prefix", "Value": "logs/"}]}}
+    queue = {"Fn::GetAtt": ["AuditEventsQueue", "Arn"]}
+    assert bucket["Properties"]["NotificationConfiguration"] == {
+        "QueueConfigurations": [{"Event": "s3:ObjectCreated:*", "Queue": queue, "Filter": rules},
+                                {"Event": "s3:ObjectRemoved:*", "Queue": queue, "Filter": rules}],
+        "TopicConfigurations": [{"Event": "s3:ObjectCreated:Put", "Topic": {"Ref": "UploadsTopic"}}]}
+    assert bucket["DependsOn"] == ["AuditEventsQueuePolicy", "UploadsTopicPolicy"]
+    (statement,) = resources["AuditEventsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"} and statement["Action"] == "sqs:SendMessage"
+    assert statement["Condition"] == {"ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:s3:::*"}},
+                                      "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert "lambda-lab" not in (project / "template.yaml").read_text()
+    checked = validate(project)
+    assert checked.ok and checked.warnings == [], checked
+
+
 def test_http_and_rest_apis(exported):
     _, t = exported
     http = sorted(_event(t, "ApiHandlerFunction", "HttpApi"), key=lambda e: e.get("Path", ""))

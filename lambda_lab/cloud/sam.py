@@ -151,6 +151,7 @@ class _Export:
         self.notes: list[str] = []
         self.queue_senders: dict[str, list[tuple[str, Any]]] = {}  # queue logical id -> [(service, source ARN)]
         self.topic_senders: dict[str, list[tuple[str, Any]]] = {}
+        self.bucket_senders: dict[str, list[str]] = {}  # bucket logical id -> queues and topics it notifies
 
     def add(self, logical: str, resource: dict[str, Any]) -> str:
         base, n = logical, 2
@@ -217,7 +218,7 @@ class _Export:
         return {template[0]: {template[1]: self.name_of(arn)}}
 
     def allow_send(self, arn: str, service: str, source: Any) -> None:
-        """Note that ``service`` (sns, events) sends to queue or topic ``arn`` (a resource policy follows)."""
+        """Note that ``service`` (s3, sns, events) sends to queue or topic ``arn`` (a resource policy follows)."""
         if arn not in self.by_arn:
             return
         kind, logical = self.by_arn[arn]
@@ -369,12 +370,42 @@ class _Export:
             if s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled":
                 props["VersioningConfiguration"] = {"Status": "Enabled"}
             resource: dict[str, Any] = {"Type": "AWS::S3::Bucket"}
+            logical = self.add(logical_id(bucket, "Bucket"), resource)
+            notifications = self._bucket_notifications(s3, bucket, logical)
+            if notifications:
+                props["NotificationConfiguration"] = notifications
             if props:
                 resource["Properties"] = props
-            logical = self.add(logical_id(bucket, "Bucket"), resource)
             self.by_arn[f"arn:aws:s3:::{bucket}"] = ("bucket", logical)
             self.notes.append(f"bucket {bucket} is {logical}: bucket names are global, so CloudFormation names it "
                               f"(read the name from the stack's resources)")
+
+    def _bucket_notifications(self, s3: Any, bucket: str, logical: str) -> dict[str, Any]:
+        """The bucket's own notifications to queues and topics (the lab's relays and Lambda triggers aside)."""
+        config = s3.get_bucket_notification_configuration(Bucket=bucket)
+        out: dict[str, Any] = {}
+        for key, arn_key, target in (("QueueConfigurations", "QueueArn", "Queue"),
+                                     ("TopicConfigurations", "TopicArn", "Topic")):
+            entries = []
+            for conf in config.get(key, []):
+                arn = conf[arn_key]
+                if HIDDEN_PREFIX in arn:
+                    continue
+                rules = conf.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+                for event in conf["Events"]:  # CloudFormation takes one event per entry
+                    entry: dict[str, Any] = {"Event": event, target: self.arn_of(arn, f"bucket {bucket}'s "
+                                                                                     f"notification")}
+                    if rules:
+                        entry["Filter"] = {"S3Key": {"Rules": [{"Name": r["Name"].lower(), "Value": r["Value"]}
+                                                               for r in rules]}}
+                    entries.append(entry)
+                # The bucket's name is CloudFormation's, unknown here: any bucket of this account may send.
+                self.allow_send(arn, "s3", Sub("arn:${AWS::Partition}:s3:::*"))
+                if arn in self.by_arn:
+                    self.bucket_senders.setdefault(logical, []).append(self.by_arn[arn][1])
+            if entries:
+                out[key] = entries
+        return out
 
     def buses(self) -> None:
         for bus in self._buses():
@@ -397,21 +428,29 @@ class _Export:
         return sorted(buses, key=lambda b: (b["Name"] != "default", b["Name"]))
 
     def resource_policies(self) -> None:
-        """Queue and topic policies for what SNS and EventBridge send (subscriptions, DLQs, rule targets)."""
+        """Queue and topic policies for what S3, SNS and EventBridge send (notifications, DLQs, targets)."""
+        policy_of: dict[str, str] = {}
         for logical, senders in sorted(self.queue_senders.items()):
-            statements = [{"Effect": "Allow", "Principal": {"Service": f"{service}.amazonaws.com"},
-                           "Action": "sqs:SendMessage", "Resource": GetAtt(logical, "Arn"),
-                           "Condition": {"ArnLike": {"aws:SourceArn": source}}}
+            statements = [_allow(service, "sqs:SendMessage", GetAtt(logical, "Arn"), source)
                           for service, source in senders]
-            self.add(f"{logical}Policy", {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+            policy_of[logical] = self.add(f"{logical}Policy", {"Type": "AWS::SQS::QueuePolicy", "Properties": {
                 "Queues": [Ref(logical)], "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}})
         for logical, senders in sorted(self.topic_senders.items()):
-            statements = [{"Effect": "Allow", "Principal": {"Service": f"{service}.amazonaws.com"},
-                           "Action": "sns:Publish", "Resource": Ref(logical),
-                           "Condition": {"ArnLike": {"aws:SourceArn": source}}}
-                          for service, source in senders]
-            self.add(f"{logical}Policy", {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            statements = [_allow(service, "sns:Publish", Ref(logical), source) for service, source in senders]
+            policy_of[logical] = self.add(f"{logical}Policy", {"Type": "AWS::SNS::TopicPolicy", "Properties": {
                 "Topics": [Ref(logical)], "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}})
+        for bucket, targets in self.bucket_senders.items():
+            # S3 checks that it may send when the notification is put: the policy must exist first.
+            self.resources[bucket]["DependsOn"] = sorted({policy_of[t] for t in targets})
+
+
+def _allow(service: str, action: str, resource: Any, source: Any) -> dict[str, Any]:
+    """A resource policy statement letting ``service`` do ``action`` for ``source`` (an ARN pattern)."""
+    condition: dict[str, Any] = {"ArnLike": {"aws:SourceArn": source}}
+    if service == "s3":  # the source pattern names no account: pin it to this one
+        condition["StringEquals"] = {"aws:SourceAccount": Ref("AWS::AccountId")}
+    return {"Effect": "Allow", "Principal": {"Service": f"{service}.amazonaws.com"}, "Action": action,
+            "Resource": resource, "Condition": condition}
 
 
 def to_sam(lab: "Lab", path: str | Path, *, stub_unexportable: bool = False) -> Path:
