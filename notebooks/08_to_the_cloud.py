@@ -274,8 +274,9 @@ resources["ConfirmOrderFunction"]["Properties"]["Policies"]
 #
 # **Costs.** With `lambda_lab.sim.cost`, at the prices of `lambda_lab.limits` (us-east-1, x86,
 # free tier left out): a month of 100,000 orders like these, from the durations this run
-# measured. API Gateway and DynamoDB charges are not in the lab's price list: see their pricing
-# pages.
+# measured. SQS counts one send per message, one receive and one delete per batch; the empty long polls
+# an SQS mapping's pollers make while the queue is idle are left out. API Gateway and DynamoDB
+# charges are not in the lab's price list: see their pricing pages.
 
 # %%
 runs = pd.DataFrame([{"function": r.function, "billed_ms": r.billed_duration_ms} for r in lab.log.records])
@@ -289,7 +290,8 @@ month = 100_000
 gbs = sum(cost.gb_seconds(month * row.invocations, row.billed_ms, row.memory_mb) for row in per_order.itertuples())
 invocations = month * per_order["invocations"].sum()
 bill = cost.lambda_cost(int(invocations), gbs)
-bill["sqs_usd"] = cost.sqs_requests(messages=month, receives=month) * cost.P.SQS_PER_REQUEST_USD
+batches = int(month * per_order.loc["send-email", "invocations"])  # one receive and one delete each
+bill["sqs_usd"] = cost.sqs_requests(messages=month, receives=batches) * cost.P.SQS_PER_REQUEST_USD
 {k: round(v, 4) for k, v in bill.items()}
 
 # %% [markdown]
@@ -314,7 +316,7 @@ metrics[metrics["namespace"] == "AWS/SQS"].groupby(["metric", "dimension"])["val
 # | SQS | `ApproximateNumberOfMessagesVisible` of the DLQ | above 0: something needs a look |
 # | DynamoDB Streams, Kinesis | `IteratorAge` | growing: a shard is blocked or the consumer is behind |
 # | S3, SNS, EventBridge → Lambda | `AsyncEventsDropped`, `DeadLetterErrors`, `DestinationDeliveryFailures` | above 0: events were lost |
-# | API Gateway | `5XXError`, `Latency` (AWS/ApiGateway; not modelled by the lab) | above your error budget |
+# | API Gateway | `5xx` (HTTP API) or `5XXError` (REST API), `Latency` (AWS/ApiGateway; not modelled by the lab) | above your error budget |
 # | EventBridge | `FailedInvocations`, `InvocationsSentToDlq` (AWS/Events; not modelled) | above 0 |
 #
 # ([Lambda metrics](https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html),
@@ -343,13 +345,13 @@ metrics[metrics["namespace"] == "AWS/SQS"].groupby(["metric", "dimension"])["val
 #
 # ```
 # sam validate --lint      # the same checks as section 5, by AWS's tool
-# sam build                # copies each functions/<name>/ folder into the build
+# sam build                # packages each functions/<name>/ (needs python3.11, or --use-container)
 # sam deploy --guided      # asks for a stack name and Region, creates the stack
 # sam delete               # removes everything it created
 # ```
 #
-# What it costs: idle, nothing but the queues' and table's storage (cents); per use, the
-# numbers of section 7, mostly inside the free tier for a workshop.
+# What it costs: idle, nothing but the table's storage (cents for a demo); per use, the numbers
+# of section 7, mostly inside the free tier for a workshop. `sam delete` when you are done.
 #
 # ## Exercises
 #
