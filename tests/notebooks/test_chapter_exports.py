@@ -7,7 +7,8 @@ validates it (cfn-lint, the SAM transform, cfn-lint again; offline) and prints w
 
 Stubs are allowed: most chapters' handlers are lambdas or cell functions that read notebook state
 (the ``lab``, a client, a helper), which cannot be copied into a deployable file. What is checked is
-that every function is exported, as code or as a stub the report names, and that the template
+that every function is exported, as code or as a stub the report names, that each file exported
+as code imports on its own (no notebook around it) and defines its handler, and that the template
 CloudFormation would get has no error and no warning. The temporary folder is made and removed
 inside the kernel; nothing is written in the repository.
 """
@@ -30,14 +31,31 @@ import tempfile as _tempfile
 
 from lambda_lab.cloud import validate as _validate
 
+def _imports_alone(project, function):
+    """Import the function's exported file as a module of its own (no notebook); '' or why it fails."""
+    import importlib.util
+
+    module_file, handler = function["handler"].rsplit(".", 1)
+    spec = importlib.util.spec_from_file_location(
+        "exported_" + function["name"].replace("-", "_"), project / "functions" / function["name"] / (module_file + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        return f"{{type(error).__name__}}: {{error}}"
+    return "" if callable(getattr(module, handler, None)) else f"no {{handler}} in {{module_file}}.py"
+
+
 with _tempfile.TemporaryDirectory() as _folder:
     _project = lab.to_sam(_folder, stub_unexportable=True)
     _found = _validate(_project)
     _report = _json.loads((_project / "export-report.json").read_text())
+    _broken = {{f["name"]: _imports_alone(_project, f) for f in _report["functions"]}}
 print({MARK!r} + _json.dumps({{
     "errors": _found.errors, "warnings": _found.warnings, "types": _found.transformed_types,
     "functions": sorted(lab.runtime.functions), "as_code": [f["name"] for f in _report["functions"]],
-    "stubs": {{s["name"]: s["reason"] for s in _report["stubs"]}}}}))
+    "stubs": {{s["name"]: s["reason"] for s in _report["stubs"]}},
+    "broken": {{name: why for name, why in _broken.items() if why}}}}))
 '''
 
 
@@ -81,3 +99,5 @@ def test_the_final_wiring_exports_and_validates(path):
     # Every function of the lab once: exported as code, or a stub with the reason in the report.
     assert sorted(found["as_code"] + list(found["stubs"])) == found["functions"]
     assert all(found["stubs"].values())
+    # What is exported as code imports on its own, from its file, and has its handler.
+    assert found["broken"] == {}
