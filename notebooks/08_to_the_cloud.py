@@ -322,6 +322,19 @@ metrics[metrics["namespace"] == "AWS/SQS"].groupby(["metric", "dimension"])["val
 # ([Lambda metrics](https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html),
 # [SQS metrics](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html))
 #
+# `lab.to_sam(path, alarms=True)` writes the Lambda and SQS rows into the template
+# (`lambda_lab.cloud.alarms`), for each function and queue as its sources call for. The
+# thresholds are the lab's starting points, not AWS numbers: tune them. The alarms have no
+# actions yet: add the SNS topic that pages you as `AlarmActions`.
+
+# %%
+with_alarms = lab.to_sam(Path(scratch.name) / "orders-app-with-alarms", alarms=True)
+pd.DataFrame([{"alarm": name, "metric": r["Properties"]["MetricName"], "statistic": r["Properties"]["Statistic"],
+               "at or above": r["Properties"]["Threshold"]}
+              for name, r in load_template(with_alarms / "template.yaml")["Resources"].items()
+              if r["Type"] == "AWS::CloudWatch::Alarm"])
+
+# %% [markdown]
 # ## 8. The same cells against another endpoint
 #
 # The lab talks to AWS through one setting. `Lab(seed=0)` uses moto in this process;

@@ -92,7 +92,7 @@ class _Function:
 
 def review(path_or_template: str | Path | dict[str, Any]) -> pd.DataFrame:
     """The production checklist for a SAM template: one row per (resource, check), see the module doc."""
-    template = _template(path_or_template)
+    template = read_template(path_or_template)
     resources = template.get("Resources") or {}
     globals_fn = (template.get("Globals") or {}).get("Function") or {}
     rows: list[Row] = []
@@ -110,7 +110,8 @@ def review(path_or_template: str | Path | dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
-def _template(path_or_template: str | Path | dict[str, Any]) -> dict[str, Any]:
+def read_template(path_or_template: str | Path | dict[str, Any]) -> dict[str, Any]:
+    """A template from a project folder, its template.yaml, or as already loaded (a dict)."""
     if isinstance(path_or_template, dict):
         return path_or_template
     path = Path(path_or_template)
@@ -171,7 +172,7 @@ def _name(value: Any) -> str:
     return str(value)
 
 
-def _resource_of(value: Any, resources: dict[str, Any], kind: str) -> str | None:
+def resource_of(value: Any, resources: dict[str, Any], kind: str) -> str | None:
     """The logical id a Ref/GetAtt points to when it is a resource of type ``kind`` in the template."""
     if not (isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt")):
         return None
@@ -195,7 +196,7 @@ def _function_rows(fn: _Function) -> list[Row]:
 
 
 def _sqs_rows(fn: _Function, resource: str, props: dict[str, Any]) -> list[Row]:
-    queue = _resource_of(props.get("Queue"), fn.resources, "AWS::SQS::Queue")
+    queue = resource_of(props.get("Queue"), fn.resources, "AWS::SQS::Queue")
     rows: list[Row] = []
     if queue is None:
         why = f"queue {_name(props.get('Queue'))} is not in this template"

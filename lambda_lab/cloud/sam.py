@@ -453,14 +453,15 @@ def _allow(service: str, action: str, resource: Any, source: Any) -> dict[str, A
             "Resource": resource, "Condition": condition}
 
 
-def to_sam(lab: "Lab", path: str | Path, *, stub_unexportable: bool = False) -> Path:
+def to_sam(lab: "Lab", path: str | Path, *, stub_unexportable: bool = False, alarms: bool = False) -> Path:
     """Write a deployable AWS SAM project for what ``lab`` has wired into ``path``; return ``path``.
 
     ``path/template.yaml``, ``path/functions/<name>/`` (each handler's code) and
     ``path/export-report.json``. A handler that cannot be exported as code (a lambda expression,
     a closure, a cell function reading notebook state) is refused with ``ConfigurationError``
     saying how to fix it; ``stub_unexportable=True`` writes a stub for it instead and lists it in
-    the report. ``sam build && sam deploy --guided`` in ``path`` deploys it.
+    the report. ``alarms=True`` adds the CloudWatch alarms of ``lambda_lab.cloud.alarms``.
+    ``sam build && sam deploy --guided`` in ``path`` deploys it.
     """
     out = Path(path)
     with lab.lock:
@@ -492,6 +493,10 @@ def to_sam(lab: "Lab", path: str | Path, *, stub_unexportable: bool = False) -> 
             exported.append(done)
             export.resources[fn_ids[fn.name]] = _function_resource(export, fn, done, all_events.get(fn.name, {}))
         export.resource_policies()
+    if alarms:
+        from .alarms import alarms as recommended  # it reads templates this module writes
+
+        export.resources.update(recommended({"Resources": export.resources}))
     template = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
