@@ -372,3 +372,21 @@ def test_every_cell_of_the_error_table_names_its_source():
     for cell, source in ag.ERROR_TABLE_SOURCES.items():
         assert source.startswith(("confirmed", "completed", "added")), cell
         assert "https://" in source, cell
+
+
+def test_a_request_cut_short_by_stop_writes_nothing_to_stderr(lab, capfd, caplog):
+    # stop() ends every connection's read: a request line half received then is not worth a
+    # "code 400" line on stderr, which would show under a notebook cell (chapter 05) as noise.
+    # werkzeug logs it (to stderr in a kernel; to pytest's log capture here).
+    api = lab.http_api({"GET /": lab.function("f", lambda event, context: {"statusCode": 200})})
+    host, port = api.serve().split("//")[1].split("/")[0].split(":")
+    with socket.create_connection((host, int(port))) as client:
+        client.sendall(b"GET / HTT")
+        reading = threading.Event()
+        for _ in range(500):  # real time, bounded: the request thread must be reading when stop() comes
+            if api._connections or reading.wait(0.01):
+                break
+        assert api._connections
+        api.stop()
+    assert capfd.readouterr().err == ""
+    assert [r.getMessage() for r in caplog.records if r.name == "werkzeug"] == []

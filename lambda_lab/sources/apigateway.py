@@ -875,6 +875,7 @@ class Api:
         server.lambda_lab_api = self
         # socketserver never joins daemon request threads; the lab starts them itself so stop() can.
         server.process_request = lambda request, address: self._start_request_thread(server, request, address)
+        server.handle_error = lambda request, address: self._request_error(server, request, address)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL_S},
                                   name=f"lambda-lab-api-{self.id}", daemon=True)
         self._server, self._thread = server, thread
@@ -902,6 +903,11 @@ class Api:
     def pending(self) -> bool:
         """Requests are synchronous: nothing ever waits in an API (``lab.run_until_idle`` ignores it)."""
         return False
+
+    def _request_error(self, server: Any, request: Any, address: Any) -> None:
+        """socketserver prints a request thread's exception to stderr: not one stop() caused by ending reads."""
+        if not self._stopping.is_set():
+            type(server).handle_error(server, request, address)
 
     def _start_request_thread(self, server: Any, request: Any, address: Any) -> None:
         """One daemon thread per connection (as werkzeug's), remembered so ``stop()`` can join it."""
@@ -1036,6 +1042,11 @@ def _handler_class() -> type:
 
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
             pass  # the Api keeps its own log (api.log())
+
+        def log_error(self, format: str, *args: Any) -> None:
+            # A request cut short by stop() (its read ended) is not an error worth a stderr line.
+            if not self.server.lambda_lab_api._stopping.is_set():
+                super().log_error(format, *args)
 
     return Handler
 
