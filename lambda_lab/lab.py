@@ -11,7 +11,7 @@ import os
 import random
 import threading
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 from urllib.parse import urlparse
 
 import boto3
@@ -278,6 +278,7 @@ class Lab:
         self._seed_moto()
         self.queue_sampler.start()
         self.calls = CallRecorder(self)  # what each handler calls on AWS, for the export's IAM policies
+        self._closing: list[Callable[[], Any]] = []
         _active = self
 
     # --- AWS side ------------------------------------------------------------------
@@ -376,6 +377,10 @@ class Lab:
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()
         return boto3.DEFAULT_SESSION.events
+
+    def on_close(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` when the lab closes (hooks it put outside itself, such as on boto3's default session)."""
+        self._closing.append(callback)
 
     def arn(self, service: str, resource: str) -> str:
         """An ARN in the lab's account and region, e.g. ``lab.arn("sqs", "orders")``."""
@@ -621,6 +626,9 @@ class Lab:
             self.sources.clear()
             self.queue_sampler.stop()
             self.calls.stop()
+            for callback in self._closing:
+                callback()
+            self._closing.clear()
             if self._mock is not None:
                 self._mock.stop()
                 self._mock = None

@@ -1,9 +1,10 @@
 """A handler written for AWS makes its own boto3 clients: the lab hears what it does with them.
 
 Sources listen to the lab's client and to boto3's default session (``lab.client_events``), so a
-send, put or write from ``boto3.client(...)`` inside a handler wakes the source at once, as the
-same call through ``lab.client(...)`` does. Without it, an SQS send would wait for the poller's
-back-off, a PutEvents would go to moto (which matches no rule for the lab) and be lost.
+send, put, publish or write from ``boto3.client(...)`` inside a handler wakes the source at once,
+as the same call through ``lab.client(...)`` does. Without it, an SQS send would wait for the
+poller's back-off, a PutEvents would go to moto (which matches no rule for the lab) and be lost,
+and a handler publishing to its own topic would loop with no recursion detection.
 """
 
 from __future__ import annotations
@@ -91,3 +92,34 @@ def test_closing_the_lab_removes_its_hooks_from_boto3s_default_session():
         session = boto3.DEFAULT_SESSION
         assert mapping._on_send in _hooked(session.events, "after-call.sqs.SendMessage")
     assert mapping._on_send not in _hooked(session.events, "after-call.sqs.SendMessage")
+
+
+def publish_to_own_topic(event, context):
+    """Publishes to the topic that triggers it: a recursive loop, as in chapter 03."""
+    import boto3
+
+    boto3.client("sns").publish(TopicArn=event["Records"][0]["Sns"]["TopicArn"], Message="again")
+
+
+def test_a_loop_through_a_handlers_own_sns_client_is_stopped_as_aws_stops_it(lab):
+    topic = lab.client("sns").create_topic(Name="loop")["TopicArn"]
+    looper = lab.function("looper", publish_to_own_topic)
+    lab.sns_trigger(topic, looper)
+    lab.client("sns").publish(TopicArn=topic, Message="start")
+    summary = lab.run_until_idle(max_s=300)  # without the guard the loop would run the whole time
+    assert summary.idle
+    endings = lab.outcomes(function="looper")["ending"].tolist()
+    assert "dropped" in endings  # the chain was cut, as AWS's recursive loop detection does
+    assert len(endings) < 30
+
+
+def test_a_too_long_message_from_a_handlers_own_sns_client_is_refused(lab):
+    topic = lab.client("sns").create_topic(Name="big")["TopicArn"]
+
+    def shout(event, context):
+        import boto3
+
+        boto3.client("sns").publish(TopicArn=topic, Message="x" * (256 * 1024 + 1))
+
+    result = lab.function("shout", shout).invoke({})
+    assert result.function_error and "InvalidParameter" in result.payload["errorMessage"]

@@ -103,22 +103,36 @@ def _registry(lab: "Lab") -> _Registry:
 
 
 def guard_client(lab: "Lab", client: Any) -> None:
-    """Install the lab's SNS hooks on ``client`` (``lab.client("sns")``, once, when it is made)."""
+    """Install the lab's SNS hooks on ``client`` (``lab.client("sns")``, once, when it is made).
+
+    The same hooks go on boto3's default session until the lab closes, so a handler's own
+    ``boto3.client("sns")`` is checked, wakes the subscriptions and carries its chain depth
+    (recursive loop detection) as the lab's client does.
+    """
+    _guard(lab, client.meta.events)
+    session = lab.handler_session_events()
+    registered = _guard(lab, session)
+    lab.on_close(lambda: [session.unregister(name, unique_id=uid) for name, uid in registered])
+
+
+def _guard(lab: "Lab", events: Any) -> list[tuple[str, str]]:
+    """Register the SNS hooks on ``events``; return (event name, unique id) of each."""
     hid = f"lambda-lab-sns-guard-{next(_HOOK_IDS)}"
-    events = client.meta.events
-    events.register("before-parameter-build.sns.Subscribe", _refuse_lambda_protocol, unique_id=hid + "s")
+    hooks: list[tuple[str, Any, str]] = [
+        ("before-parameter-build.sns.Subscribe", _refuse_lambda_protocol, hid + "s")]
     for op in ("Publish", "PublishBatch"):
-        events.register(f"before-parameter-build.sns.{op}", _Publishing(lab).before, unique_id=f"{hid}b{op}")
-        events.register(f"after-call.sns.{op}", _Publishing(lab).after, unique_id=f"{hid}a{op}")
+        hooks += [(f"before-parameter-build.sns.{op}", _Publishing(lab).before, f"{hid}b{op}"),
+                  (f"after-call.sns.{op}", _Publishing(lab).after, f"{hid}a{op}")]
     for op in ("CreateTopic", "SetTopicAttributes"):
-        events.register(f"before-parameter-build.sns.{op}", _TopicSize(lab).before, unique_id=f"{hid}t{op}")
-        events.register(f"after-call.sns.{op}", _TopicSize(lab).after, unique_id=f"{hid}u{op}")
-    events.register("after-call.sns.GetTopicAttributes", _TopicSize(lab).show, unique_id=hid + "g")
-    events.register("before-call.sns.SetSubscriptionAttributes", _SubscriptionAttributes(lab).before,
-                    unique_id=hid + "ss")
-    events.register("after-call.sns.Unsubscribe", _SubscriptionAttributes(lab).unsubscribed, unique_id=hid + "un")
-    events.register("before-parameter-build.sns.Unsubscribe", _SubscriptionAttributes(lab).unsubscribing,
-                    unique_id=hid + "ub")
+        hooks += [(f"before-parameter-build.sns.{op}", _TopicSize(lab).before, f"{hid}t{op}"),
+                  (f"after-call.sns.{op}", _TopicSize(lab).after, f"{hid}u{op}")]
+    hooks += [("after-call.sns.GetTopicAttributes", _TopicSize(lab).show, hid + "g"),
+              ("before-call.sns.SetSubscriptionAttributes", _SubscriptionAttributes(lab).before, hid + "ss"),
+              ("after-call.sns.Unsubscribe", _SubscriptionAttributes(lab).unsubscribed, hid + "un"),
+              ("before-parameter-build.sns.Unsubscribe", _SubscriptionAttributes(lab).unsubscribing, hid + "ub")]
+    for name, handler, unique_id in hooks:
+        events.register(name, handler, unique_id=unique_id)
+    return [(name, unique_id) for name, _, unique_id in hooks]
 
 
 def _refuse_lambda_protocol(params: dict[str, Any], **_: Any) -> None:
