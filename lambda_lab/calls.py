@@ -44,7 +44,9 @@ def _names(service: str, operation: str, params: dict[str, Any]) -> list[str]:
         return [params["TableName"]] if "TableName" in params else ["*"]
     if service == "sqs":
         if "QueueUrl" in params:
-            return [str(params["QueueUrl"]).rstrip("/").rsplit("/", 1)[-1]]
+            from .sources.sqs import queue_name  # here: the lab starts without loading its sources
+
+            return [queue_name(str(params["QueueUrl"]))]
         return [params["QueueName"]] if "QueueName" in params else ["*"]
     if service == "sns":
         arn = params.get("TopicArn") or params.get("TargetArn")
@@ -52,7 +54,9 @@ def _names(service: str, operation: str, params: dict[str, Any]) -> list[str]:
     if service == "s3":
         return [params["Bucket"]] if "Bucket" in params else ["*"]
     if service == "events" and operation == "PutEvents":
-        return sorted({str(e.get("EventBusName") or "default").rsplit("/", 1)[-1] for e in params.get("Entries", [])})
+        from .sources.eventbridge import bus_name_of
+
+        return sorted({bus_name_of(e.get("EventBusName")) for e in params.get("Entries", [])})
     return ["*"]
 
 

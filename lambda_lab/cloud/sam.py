@@ -120,6 +120,17 @@ def logical_id(name: str, suffix: str) -> str:
     return (camel + suffix)[:255]
 
 
+def _listed(call: Any, key: str, token: str = "NextToken", start: str = "NextToken", **kwargs: Any) -> list[Any]:
+    """Every item under ``key`` of a List call, page by page (``token`` in the answer is ``start`` in the next call)."""
+    items: list[Any] = []
+    while True:
+        page = call(**kwargs)
+        items += page.get(key, [])
+        if not page.get(token):
+            return items
+        kwargs[start] = page[token]
+
+
 def _number(value: Any) -> Any:
     """An integral float as an int (CloudFormation's integer properties refuse ``30.0``)."""
     if isinstance(value, float) and value.is_integer():
@@ -258,14 +269,7 @@ class _Export:
 
     def topics(self) -> list[str]:
         sns = self.lab.client("sns")
-        arns = []
-        kwargs: dict[str, Any] = {}
-        while True:
-            page = sns.list_topics(**kwargs)
-            arns += [t["TopicArn"] for t in page.get("Topics", [])]
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
+        arns = [t["TopicArn"] for t in _listed(sns.list_topics, "Topics")]
         kept = []
         for arn in sorted(arns):
             name = arn.rsplit(":", 1)[-1]
@@ -313,14 +317,7 @@ class _Export:
 
     def tables(self) -> None:
         ddb = self.lab.client("dynamodb")
-        names: list[str] = []
-        kwargs: dict[str, Any] = {}
-        while True:
-            page = ddb.list_tables(**kwargs)
-            names += page.get("TableNames", [])
-            if not page.get("LastEvaluatedTableName"):
-                break
-            kwargs["ExclusiveStartTableName"] = page["LastEvaluatedTableName"]
+        names = _listed(ddb.list_tables, "TableNames", "LastEvaluatedTableName", "ExclusiveStartTableName")
         for name in sorted(names):
             table = ddb.describe_table(TableName=name)["Table"]
             billing = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
@@ -416,15 +413,7 @@ class _Export:
             self.by_arn[bus["Arn"]] = ("bus", logical)
 
     def _buses(self) -> list[dict[str, Any]]:
-        events = self.lab.client("events")
-        buses: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {}
-        while True:
-            page = events.list_event_buses(**kwargs)
-            buses += page.get("EventBuses", [])
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
+        buses = _listed(self.lab.client("events").list_event_buses, "EventBuses")
         return sorted(buses, key=lambda b: (b["Name"] != "default", b["Name"]))
 
     def resource_policies(self) -> None:
@@ -734,14 +723,7 @@ def _eventbridge(export: _Export, functions: list[Any], fn_ids: dict[str, str], 
         bus_name = bus["Name"]
         if bus_name.startswith(HIDDEN_PREFIX):
             continue
-        rules: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"EventBusName": bus_name}
-        while True:
-            page = client.list_rules(**kwargs)
-            rules += page.get("Rules", [])
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
+        rules = _listed(client.list_rules, "Rules", EventBusName=bus_name)
         for rule in sorted(rules, key=lambda r: r["Name"]):
             if rule["Name"].startswith(HIDDEN_PREFIX) or rule.get("ManagedBy"):
                 continue

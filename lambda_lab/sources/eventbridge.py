@@ -166,7 +166,7 @@ class EventBridge:
         event_id = self.new_event_id()
         event = eb_events.from_entry(entry, event_id=event_id, account=self.lab.account_id, region=self.lab.region,
                                      now_s=self.lab.clock.now())
-        self.put(event, bus=_bus_name(entry.get("EventBusName")))
+        self.put(event, bus=bus_name_of(entry.get("EventBusName")))
         return {"EventId": event_id}
 
     def _test_event_pattern(self, context: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
@@ -211,7 +211,7 @@ class EventBridge:
         from botocore.exceptions import ClientError
 
         try:
-            existing = {t["Id"] for t in self.client.list_targets_by_rule(Rule=rule, EventBusName=_bus_name(bus))
+            existing = {t["Id"] for t in self.client.list_targets_by_rule(Rule=rule, EventBusName=bus_name_of(bus))
                         .get("Targets", [])}
         except ClientError:
             return  # no such rule: moto answers PutTargets with AWS's ResourceNotFoundException
@@ -364,7 +364,7 @@ class EventBridge:
         if rule_arn in self._schedules:
             self._schedules[rule_arn].cancel()
         schedule = parse_schedule(expression)
-        self._tick(rule_arn, name, _bus_name(bus), schedule, self.lab.clock.now())
+        self._tick(rule_arn, name, bus_name_of(bus), schedule, self.lab.clock.now())
 
     def _tick(self, rule_arn: str, name: str, bus: str, schedule: "Schedule", after_s: float) -> None:
         at = schedule.next_after(after_s)
@@ -547,7 +547,7 @@ def _stash(params: dict[str, Any], context: dict[str, Any], model: Any, **_: Any
     context["lambda_lab_params"] = dict(params)
 
 
-def _bus_name(bus: str | None) -> str:
+def bus_name_of(bus: str | None) -> str:
     """A bus name from a name or an ARN (``.../event-bus/<name>``); the default bus when none."""
     if not bus:
         return DEFAULT_BUS
